@@ -1,0 +1,85 @@
+//! Loading a corpus: one UTF-8 text file, a folder of `.txt` files, or the embedded default.
+
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+
+use super::grammar::Grammar;
+
+/// Raw text and where it came from.
+#[derive(Clone, Debug)]
+pub struct Corpus {
+    /// A short label for reports: the file name, or `default`.
+    pub name: String,
+    pub text: String,
+}
+
+impl Corpus {
+    /// The default corpus: generated from the grammar compiled into the binary.
+    pub fn default_corpus() -> Corpus {
+        Corpus {
+            name: "default".to_string(),
+            text: Grammar::builtin().generate(Grammar::DEFAULT_SEED, Grammar::DEFAULT_TOKENS),
+        }
+    }
+
+    /// `path` as given on the command line, or the default corpus when `None`.
+    pub fn from_option(path: Option<&Path>) -> Result<Corpus> {
+        path.map_or_else(|| Ok(Corpus::default_corpus()), Corpus::load)
+    }
+
+    /// Read a UTF-8 text file, or every `.txt` file in a folder (by name order, joined by
+    /// blank lines).
+    pub fn load(path: &Path) -> Result<Corpus> {
+        let what = path.display().to_string();
+        let meta = std::fs::metadata(path).map_err(|e| {
+            Error::io(path, e, "give the path of a UTF-8 .txt file or a folder of them")
+        })?;
+        let files: Vec<PathBuf> = if meta.is_dir() {
+            let mut files: Vec<PathBuf> = std::fs::read_dir(path)
+                .map_err(|e| Error::io(path, e, "check the folder's permissions"))?
+                .filter_map(|entry| entry.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "txt") && p.is_file())
+                .collect();
+            files.sort();
+            if files.is_empty() {
+                return Err(Error::corpus(what, "the folder holds no .txt files", "put UTF-8 .txt files in it"));
+            }
+            files
+        } else {
+            vec![path.to_path_buf()]
+        };
+        let mut text = String::new();
+        for file in &files {
+            if !text.is_empty() {
+                text.push_str("\n\n");
+            }
+            text.push_str(&read_text(file)?);
+        }
+        if text.split_whitespace().next().is_none() {
+            return Err(Error::corpus(what, "it is empty", "give a file with some text in it"));
+        }
+        let name = path.file_name().map_or(what.clone(), |n| n.to_string_lossy().into_owned());
+        Ok(Corpus { name, text })
+    }
+}
+
+/// Read one file as text, refusing binary files and invalid UTF-8 with the offending offset.
+fn read_text(path: &Path) -> Result<String> {
+    let what = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e, "check that the file exists and is readable"))?;
+    if let Some(pos) = bytes.iter().position(|&b| b == 0) {
+        return Err(Error::corpus(
+            what,
+            format!("it looks binary (a NUL byte at offset {pos})"),
+            "give a plain UTF-8 text file",
+        ));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        Error::corpus(
+            what,
+            format!("it is not UTF-8 (invalid byte at offset {})", e.utf8_error().valid_up_to()),
+            "convert it to UTF-8, e.g. `iconv -f latin1 -t utf-8`",
+        )
+    })
+}

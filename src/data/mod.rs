@@ -1,0 +1,113 @@
+//! Data: corpus loading, the embedded default corpus, the tokenizer, the vocabulary, the
+//! train/validation split and deterministic batches.
+
+mod batches;
+mod corpus;
+pub mod grammar;
+pub mod tokenize;
+mod vocab;
+
+pub use batches::{eval_windows, Batcher};
+pub use corpus::Corpus;
+pub use vocab::{Vocab, VocabConfig, UNK};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// How a corpus becomes token ids.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DataConfig {
+    pub vocab: VocabConfig,
+    /// The last `val_fraction` of the tokens is the validation split (the benchmark: 0.1).
+    pub val_fraction: f64,
+}
+
+impl Default for DataConfig {
+    fn default() -> Self {
+        DataConfig {
+            vocab: VocabConfig::default(),
+            val_fraction: 0.1,
+        }
+    }
+}
+
+/// Counts that describe a tokenised corpus (compared against bench-config.md in the tests).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DataStats {
+    pub tokens: usize,
+    pub train_tokens: usize,
+    pub val_tokens: usize,
+    pub train_unk: usize,
+    pub val_unk: usize,
+}
+
+/// A tokenised corpus: vocabulary and the two splits as ids.
+#[derive(Clone, Debug)]
+pub struct Dataset {
+    pub name: String,
+    pub vocab: Vocab,
+    pub train: Vec<u32>,
+    pub val: Vec<u32>,
+}
+
+impl Dataset {
+    /// Tokenise `corpus`, split it, and build the vocabulary from the training split.
+    pub fn new(corpus: &Corpus, config: DataConfig) -> Result<Self> {
+        let (text, split) = Self::tokenize(corpus, config.val_fraction)?;
+        let words: Vec<&str> = tokenize::tokens(&text).collect();
+        let vocab = Vocab::build(words[..split].iter().copied(), config.vocab)?;
+        Ok(Self::encode(corpus, &words, split, vocab))
+    }
+
+    /// Tokenise `corpus` with a vocabulary fixed in advance (a checkpoint's).
+    pub fn with_vocab(corpus: &Corpus, vocab: Vocab, val_fraction: f64) -> Result<Self> {
+        let (text, split) = Self::tokenize(corpus, val_fraction)?;
+        let words: Vec<&str> = tokenize::tokens(&text).collect();
+        Ok(Self::encode(corpus, &words, split, vocab))
+    }
+
+    fn tokenize(corpus: &Corpus, val_fraction: f64) -> Result<(String, usize)> {
+        if !(0.0..1.0).contains(&val_fraction) || val_fraction.is_nan() {
+            return Err(Error::config("validation fraction", val_fraction, "use a number in [0, 1), e.g. 0.1"));
+        }
+        let text = tokenize::normalize(&corpus.text);
+        let n = tokenize::tokens(&text).count();
+        if n < 2 {
+            return Err(Error::corpus(&corpus.name, format!("it has only {n} token(s)"), "give a longer text"));
+        }
+        let split = ((n as f64) * (1.0 - val_fraction)).floor() as usize;
+        Ok((text, split))
+    }
+
+    fn encode(corpus: &Corpus, words: &[&str], split: usize, vocab: Vocab) -> Self {
+        let ids: Vec<u32> = words.iter().map(|w| vocab.id(w)).collect();
+        Dataset {
+            name: corpus.name.clone(),
+            vocab,
+            val: ids[split..].to_vec(),
+            train: ids[..split].to_vec(),
+        }
+    }
+
+    pub fn stats(&self) -> DataStats {
+        let unk = |s: &[u32]| s.iter().filter(|&&t| t == 0).count();
+        DataStats {
+            tokens: self.train.len() + self.val.len(),
+            train_tokens: self.train.len(),
+            val_tokens: self.val.len(),
+            train_unk: unk(&self.train),
+            val_unk: unk(&self.val),
+        }
+    }
+
+    /// A fingerprint of the token stream, stored in checkpoints so that a resume on other data
+    /// is caught.
+    pub fn fingerprint(&self) -> u32 {
+        let mut h = crc32fast::Hasher::new();
+        for t in self.train.iter().chain(&self.val) {
+            h.update(&t.to_le_bytes());
+        }
+        h.finalize()
+    }
+}

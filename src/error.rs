@@ -1,0 +1,83 @@
+//! The one error type of the engine. Every variant says what went wrong, with the path or value
+//! involved, and a hint that tells the user what to do next. Programming errors panic instead.
+
+use std::path::PathBuf;
+
+/// Result with the engine's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Bad input, reported as one line: what is wrong, then what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A file or folder could not be read or written.
+    #[error("{}: {source}; {hint}", path.display())]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+        hint: &'static str,
+    },
+    /// The corpus is missing, empty, not text, or too small for the configuration.
+    #[error("corpus {what}: {problem}; {hint}")]
+    Corpus {
+        what: String,
+        problem: String,
+        hint: String,
+    },
+    /// A hyper-parameter or size is out of range or inconsistent.
+    #[error("invalid {name} = {value}: {hint}")]
+    Config {
+        name: &'static str,
+        value: String,
+        hint: String,
+    },
+    /// A checkpoint file is truncated, corrupt, from another version or another model.
+    #[error("checkpoint {}: {problem}; {hint}", path.display())]
+    Checkpoint {
+        path: PathBuf,
+        problem: String,
+        hint: String,
+    },
+    /// A prompt the model cannot use.
+    #[error("prompt {prompt:?}: {problem}; {hint}")]
+    Prompt {
+        prompt: String,
+        problem: String,
+        hint: String,
+    },
+    /// The default-corpus grammar file has a mistake.
+    #[error("grammar line {line}: {problem}")]
+    Grammar { line: usize, problem: String },
+}
+
+impl Error {
+    /// A configuration error with its hint.
+    pub fn config(name: &'static str, value: impl ToString, hint: impl Into<String>) -> Self {
+        Error::Config {
+            name,
+            value: value.to_string(),
+            hint: hint.into(),
+        }
+    }
+
+    /// A corpus error with its hint.
+    pub fn corpus(
+        what: impl Into<String>,
+        problem: impl Into<String>,
+        hint: impl Into<String>,
+    ) -> Self {
+        Error::Corpus {
+            what: what.into(),
+            problem: problem.into(),
+            hint: hint.into(),
+        }
+    }
+
+    /// An I/O error on `path`.
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error, hint: &'static str) -> Self {
+        Error::Io {
+            path: path.into(),
+            source,
+            hint,
+        }
+    }
+}

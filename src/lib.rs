@@ -1,0 +1,4 @@
+pub mod error;
+pub mod linalg;
+pub mod rng;
+pub mod data;
