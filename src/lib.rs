@@ -1,4 +1,6 @@
+pub mod data;
+pub mod embed;
 pub mod error;
 pub mod linalg;
+pub mod model;
 pub mod rng;
-pub mod data;

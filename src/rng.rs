@@ -95,6 +95,8 @@ mod tests {
             c[r.below(4)] += 1;
             c
         });
-        assert!(counts.iter().all(|&c| (c as f64 / n as f64 - 0.25).abs() < 0.01));
+        assert!(counts
+            .iter()
+            .all(|&c| (c as f64 / n as f64 - 0.25).abs() < 0.01));
     }
 }

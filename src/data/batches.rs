@@ -35,7 +35,9 @@ impl Batcher {
                 "use a larger corpus, or a smaller --batch-size / --seq-len",
             ));
         }
-        let stride = (STRIDE..).find(|&s| gcd(s, windows) == 1).expect("a coprime exists");
+        let stride = (STRIDE..)
+            .find(|&s| gcd(s, windows) == 1)
+            .expect("a coprime exists");
         Ok(Batcher {
             batch_size,
             seq_len,

@@ -42,7 +42,12 @@ enum Section {
     Habit,
 }
 
-const TEMPLATE_SECTIONS: [Section; 4] = [Section::Opening, Section::Middle, Section::Ending, Section::Habit];
+const TEMPLATE_SECTIONS: [Section; 4] = [
+    Section::Opening,
+    Section::Middle,
+    Section::Ending,
+    Section::Habit,
+];
 
 /// A parsed grammar, ready to generate text.
 #[derive(Clone, Debug)]
@@ -73,7 +78,10 @@ impl Grammar {
         let mut section = None;
         for (i, raw) in text.lines().enumerate() {
             let line_no = i + 1;
-            let err = |problem: String| Error::Grammar { line: line_no, problem };
+            let err = |problem: String| Error::Grammar {
+                line: line_no,
+                problem,
+            };
             let line = raw.trim();
             if line.is_empty() || line.starts_with('#') {
                 continue;
@@ -109,7 +117,11 @@ impl Grammar {
                     let (name, words) = line
                         .split_once('=')
                         .ok_or_else(|| err("a word list is `name = word | word`".into()))?;
-                    let words: Vec<String> = words.split('|').map(|w| w.split_whitespace().collect::<Vec<_>>().join(" ")).filter(|w| !w.is_empty()).collect();
+                    let words: Vec<String> = words
+                        .split('|')
+                        .map(|w| w.split_whitespace().collect::<Vec<_>>().join(" "))
+                        .filter(|w| !w.is_empty())
+                        .collect();
                     if words.is_empty() {
                         return Err(err(format!("the list {} is empty", name.trim())));
                     }
@@ -117,13 +129,18 @@ impl Grammar {
                 }
                 Some(s) => {
                     let (weight, body) = match line.split_once("* ") {
-                        Some((w, body)) if w.chars().all(|c| c.is_ascii_digit()) => {
-                            (w.parse::<usize>().map_err(|_| err(format!("bad weight {w}")))?, body)
-                        }
+                        Some((w, body)) if w.chars().all(|c| c.is_ascii_digit()) => (
+                            w.parse::<usize>()
+                                .map_err(|_| err(format!("bad weight {w}")))?,
+                            body,
+                        ),
                         _ => (1, line),
                     };
                     let parts = parse_template(body).map_err(err)?;
-                    g.templates.entry(s).or_default().push(Template { weight, parts });
+                    g.templates
+                        .entry(s)
+                        .or_default()
+                        .push(Template { weight, parts });
                 }
             }
         }
@@ -138,7 +155,10 @@ impl Grammar {
             return Err(err("the [cast] needs at least two characters".into()));
         }
         for s in TEMPLATE_SECTIONS {
-            let templates = self.templates.get(&s).ok_or_else(|| err(format!("section {s:?} has no templates")))?;
+            let templates = self
+                .templates
+                .get(&s)
+                .ok_or_else(|| err(format!("section {s:?} has no templates")))?;
             for t in templates {
                 for part in &t.parts {
                     let Part::Slot(name) = part else { continue };
@@ -238,7 +258,9 @@ fn parse_template(body: &str) -> std::result::Result<Vec<Part>, String> {
                 .strip_suffix('}')
                 .filter(|s| !s.is_empty() && !s.contains(['{', '}']))
                 .map(|s| Part::Slot(s.to_string()))
-                .ok_or_else(|| format!("bad slot {w}: write slots as {{name}} separated by spaces")),
+                .ok_or_else(|| {
+                    format!("bad slot {w}: write slots as {{name}} separated by spaces")
+                }),
             None => Ok(Part::Word(w.to_string())),
         })
         .collect()
@@ -265,7 +287,11 @@ mod tests {
         for story in text.lines().filter(|s| s.starts_with("once there was a")) {
             let words: Vec<&str> = story.split_whitespace().collect();
             let noun = words[words.iter().position(|&w| w == "who").unwrap() - 1];
-            let female = ["queen", "princess", "lady", "woman", "girl", "mother", "daughter", "sister", "aunt", "wife"].contains(&noun);
+            let female = [
+                "queen", "princess", "lady", "woman", "girl", "mother", "daughter", "sister",
+                "aunt", "wife",
+            ]
+            .contains(&noun);
             let wrong = if female { "he" } else { "she" };
             assert!(!words.contains(&wrong), "{noun}: {story}");
         }

@@ -69,12 +69,20 @@ impl Dataset {
 
     fn tokenize(corpus: &Corpus, val_fraction: f64) -> Result<(String, usize)> {
         if !(0.0..1.0).contains(&val_fraction) || val_fraction.is_nan() {
-            return Err(Error::config("validation fraction", val_fraction, "use a number in [0, 1), e.g. 0.1"));
+            return Err(Error::config(
+                "validation fraction",
+                val_fraction,
+                "use a number in [0, 1), e.g. 0.1",
+            ));
         }
         let text = tokenize::normalize(&corpus.text);
         let n = tokenize::tokens(&text).count();
         if n < 2 {
-            return Err(Error::corpus(&corpus.name, format!("it has only {n} token(s)"), "give a longer text"));
+            return Err(Error::corpus(
+                &corpus.name,
+                format!("it has only {n} token(s)"),
+                "give a longer text",
+            ));
         }
         let split = ((n as f64) * (1.0 - val_fraction)).floor() as usize;
         Ok((text, split))

@@ -68,6 +68,9 @@ mod tests {
 
     #[test]
     fn detokenize_glues_punctuation() {
-        assert_eq!(detokenize(&["good", "morning", ",", "sir", "."]), "good morning, sir.");
+        assert_eq!(
+            detokenize(&["good", "morning", ",", "sir", "."]),
+            "good morning, sir."
+        );
     }
 }

@@ -22,21 +22,40 @@ pub fn rows_mut(data: &mut [f32], nrows: usize, ncols: usize) -> MatMut<'_, f32>
 /// A row-major (nrows, ncols) view whose rows are `stride` apart (a column block of a wider
 /// matrix, e.g. one attention head inside the fused q, k, v rows).
 pub fn strided(data: &[f32], nrows: usize, ncols: usize, stride: usize) -> MatRef<'_, f32> {
-    let len = if nrows == 0 { 0 } else { (nrows - 1) * stride + ncols };
+    let len = if nrows == 0 {
+        0
+    } else {
+        (nrows - 1) * stride + ncols
+    };
     MatRef::from_row_major_slice_with_stride(&data[..len], nrows, ncols, stride)
 }
 
 /// Mutable version of [`strided`].
+///
+/// Built as the transpose of a column-major view: faer 0.24.4's
+/// `MatMut::from_row_major_slice_with_stride_mut` swaps the two strides (it yields a
+/// column-major matrix), which the attention gradient check caught.
 pub fn strided_mut(data: &mut [f32], nrows: usize, ncols: usize, stride: usize) -> MatMut<'_, f32> {
-    let len = if nrows == 0 { 0 } else { (nrows - 1) * stride + ncols };
-    MatMut::from_row_major_slice_with_stride_mut(&mut data[..len], nrows, ncols, stride)
+    let len = if nrows == 0 {
+        0
+    } else {
+        (nrows - 1) * stride + ncols
+    };
+    MatMut::from_column_major_slice_with_stride_mut(&mut data[..len], ncols, nrows, stride)
+        .transpose_mut()
 }
 
 /// Below this many multiply-adds a product runs on one thread: splitting costs more.
 const MIN_PARALLEL_WORK: usize = 1 << 18;
 
 /// dst (m, n) = [dst +] lhs (m, k) · rhs (k, n).
-pub fn matmul(dst: MatMut<'_, f32>, accum: Accum, lhs: MatRef<'_, f32>, rhs: MatRef<'_, f32>, par: Par) {
+pub fn matmul(
+    dst: MatMut<'_, f32>,
+    accum: Accum,
+    lhs: MatRef<'_, f32>,
+    rhs: MatRef<'_, f32>,
+    par: Par,
+) {
     let (m, n, k) = (dst.nrows(), dst.ncols(), lhs.ncols());
     if par.degree() <= 1 || m * n * k < MIN_PARALLEL_WORK {
         faer::linalg::matmul::matmul(dst, accum, lhs, rhs, 1.0f32, Par::Seq);
@@ -48,14 +67,30 @@ pub fn matmul(dst: MatMut<'_, f32>, accum: Accum, lhs: MatRef<'_, f32>, rhs: Mat
     if m >= n {
         for_each_block(m, 16, par, &|a, b| {
             // SAFETY: blocks [a, b) of rows are disjoint across calls and inside `dst`.
-            let block = unsafe { MatMut::from_raw_parts_mut(ptr.at(a as isize * rs), b - a, n, rs, cs) };
-            faer::linalg::matmul::matmul(block, accum, lhs.subrows(a, b - a), rhs, 1.0f32, Par::Seq);
+            let block =
+                unsafe { MatMut::from_raw_parts_mut(ptr.at(a as isize * rs), b - a, n, rs, cs) };
+            faer::linalg::matmul::matmul(
+                block,
+                accum,
+                lhs.subrows(a, b - a),
+                rhs,
+                1.0f32,
+                Par::Seq,
+            );
         });
     } else {
         for_each_block(n, 16, par, &|a, b| {
             // SAFETY: blocks [a, b) of columns are disjoint across calls and inside `dst`.
-            let block = unsafe { MatMut::from_raw_parts_mut(ptr.at(a as isize * cs), m, b - a, rs, cs) };
-            faer::linalg::matmul::matmul(block, accum, lhs, rhs.subcols(a, b - a), 1.0f32, Par::Seq);
+            let block =
+                unsafe { MatMut::from_raw_parts_mut(ptr.at(a as isize * cs), m, b - a, rs, cs) };
+            faer::linalg::matmul::matmul(
+                block,
+                accum,
+                lhs,
+                rhs.subcols(a, b - a),
+                1.0f32,
+                Par::Seq,
+            );
         });
     }
 }
@@ -96,9 +131,24 @@ mod tests {
     use crate::rng::Rng;
 
     #[test]
+    fn strided_views_address_row_major_blocks() {
+        let mut data: Vec<f32> = (0..12).map(|i| i as f32).collect();
+        // Rows of 3 inside rows of 4: columns 1..4 of a (3, 4) matrix.
+        assert_eq!(strided(&data[1..], 3, 3, 4)[(2, 0)], 9.0);
+        strided_mut(&mut data[1..], 3, 3, 4)[(2, 0)] = -1.0;
+        assert_eq!(data[9], -1.0);
+    }
+
+    #[test]
     fn fast_product_matches_naive_at_awkward_sizes_and_thread_counts() {
         let mut rng = Rng::new(3);
-        for &(m, k, n) in &[(1, 1, 1), (15, 16, 17), (127, 128, 129), (129, 64, 700), (64, 200, 64)] {
+        for &(m, k, n) in &[
+            (1, 1, 1),
+            (15, 16, 17),
+            (127, 128, 129),
+            (129, 64, 700),
+            (64, 200, 64),
+        ] {
             let mut a = vec![0.0; m * k];
             let mut b = vec![0.0; n * k];
             rng.fill_normal(&mut a, 1.0);
@@ -108,10 +158,23 @@ mod tests {
                 let t = Threads::new(threads).unwrap();
                 let mut out = vec![1.0; m * n];
                 t.install(|par| {
-                    matmul(rows_mut(&mut out, m, n), Accum::Replace, rows(&a, m, k), rows(&b, n, k).transpose(), par)
+                    matmul(
+                        rows_mut(&mut out, m, n),
+                        Accum::Replace,
+                        rows(&a, m, k),
+                        rows(&b, n, k).transpose(),
+                        par,
+                    )
                 });
-                let worst = out.iter().zip(&expect).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max);
-                assert!(worst < 1e-3 * (k as f32).sqrt(), "{m}x{k}x{n} threads {threads}: {worst}");
+                let worst = out
+                    .iter()
+                    .zip(&expect)
+                    .map(|(x, y)| (x - y).abs())
+                    .fold(0.0, f32::max);
+                assert!(
+                    worst < 1e-3 * (k as f32).sqrt(),
+                    "{m}x{k}x{n} threads {threads}: {worst}"
+                );
             }
         }
     }

@@ -1,0 +1,4 @@
+//! Embeddings: the layer both language models share. (The word2vec trainer and the vector file
+//! formats will live here too.)
+
+pub mod embedding;

@@ -1,0 +1,273 @@
+//! Model configurations, their validation, and the standard presets of bench-config.md.
+
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// Which architecture.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ModelKind {
+    Rnn,
+    Transformer,
+}
+
+impl ModelKind {
+    pub const ALL: [ModelKind; 2] = [ModelKind::Rnn, ModelKind::Transformer];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            ModelKind::Rnn => "rnn",
+            ModelKind::Transformer => "transformer",
+        }
+    }
+}
+
+impl std::fmt::Display for ModelKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for ModelKind {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s.to_ascii_lowercase().as_str() {
+            "rnn" => Ok(ModelKind::Rnn),
+            "transformer" => Ok(ModelKind::Transformer),
+            _ => Err(Error::config("model", s, "use `rnn` or `transformer`")),
+        }
+    }
+}
+
+/// Elman RNN sizes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RnnConfig {
+    pub vocab_size: usize,
+    /// Embedding width.
+    pub d_model: usize,
+    pub hidden_size: usize,
+}
+
+/// Decoder-only Transformer sizes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TransformerConfig {
+    pub vocab_size: usize,
+    pub d_model: usize,
+    pub n_heads: usize,
+    pub n_layers: usize,
+    /// Longest window the learned positions cover.
+    pub context_len: usize,
+    /// Width of the MLP's hidden layer (4 · d_model in the standard config).
+    pub mlp_size: usize,
+}
+
+/// Either model's configuration.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum ModelConfig {
+    Rnn(RnnConfig),
+    Transformer(TransformerConfig),
+}
+
+/// Sizes the user may change from the command line; `None` keeps the preset.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SizeOverrides {
+    pub d_model: Option<usize>,
+    pub hidden_size: Option<usize>,
+    pub n_heads: Option<usize>,
+    pub n_layers: Option<usize>,
+    pub context_len: Option<usize>,
+}
+
+/// Beyond these a size is a typo, not an experiment (and would exhaust memory).
+const MAX_WIDTH: usize = 16_384;
+const MAX_LAYERS: usize = 256;
+const MAX_CONTEXT: usize = 65_536;
+const MAX_VOCAB: usize = 10_000_000;
+const MAX_PARAMS: usize = 1 << 31;
+
+impl ModelConfig {
+    /// The standard configuration of bench-config.md for `vocab_size` words.
+    pub fn standard(kind: ModelKind, vocab_size: usize) -> Self {
+        match kind {
+            ModelKind::Rnn => ModelConfig::Rnn(RnnConfig {
+                vocab_size,
+                d_model: 128,
+                hidden_size: 128,
+            }),
+            ModelKind::Transformer => ModelConfig::Transformer(TransformerConfig {
+                vocab_size,
+                d_model: 128,
+                n_heads: 4,
+                n_layers: 2,
+                context_len: 64,
+                mlp_size: 512,
+            }),
+        }
+    }
+
+    /// The standard preset with some sizes replaced.
+    pub fn with_overrides(kind: ModelKind, vocab_size: usize, o: SizeOverrides) -> Self {
+        let mut c = Self::standard(kind, vocab_size);
+        match &mut c {
+            ModelConfig::Rnn(r) => {
+                r.d_model = o.d_model.unwrap_or(r.d_model);
+                r.hidden_size = o.hidden_size.or(o.d_model).unwrap_or(r.hidden_size);
+            }
+            ModelConfig::Transformer(t) => {
+                t.d_model = o.d_model.unwrap_or(t.d_model);
+                t.mlp_size = 4 * t.d_model;
+                t.n_heads = o.n_heads.unwrap_or(t.n_heads);
+                t.n_layers = o.n_layers.unwrap_or(t.n_layers);
+                t.context_len = o.context_len.unwrap_or(t.context_len);
+            }
+        }
+        c
+    }
+
+    pub fn kind(&self) -> ModelKind {
+        match self {
+            ModelConfig::Rnn(_) => ModelKind::Rnn,
+            ModelConfig::Transformer(_) => ModelKind::Transformer,
+        }
+    }
+
+    pub fn vocab_size(&self) -> usize {
+        match self {
+            ModelConfig::Rnn(c) => c.vocab_size,
+            ModelConfig::Transformer(c) => c.vocab_size,
+        }
+    }
+
+    pub fn d_model(&self) -> usize {
+        match self {
+            ModelConfig::Rnn(c) => c.d_model,
+            ModelConfig::Transformer(c) => c.d_model,
+        }
+    }
+
+    /// The longest window the model accepts (`None`: any length, the RNN).
+    pub fn context_len(&self) -> Option<usize> {
+        match self {
+            ModelConfig::Rnn(_) => None,
+            ModelConfig::Transformer(c) => Some(c.context_len),
+        }
+    }
+
+    /// Number of parameters, computed from the sizes alone.
+    pub fn param_count(&self) -> usize {
+        match *self {
+            ModelConfig::Rnn(c) => {
+                let (v, d, h) = (c.vocab_size, c.d_model, c.hidden_size);
+                v * d + d * h + h + h * h + h * v + v
+            }
+            ModelConfig::Transformer(c) => {
+                let (v, d, m) = (c.vocab_size, c.d_model, c.mlp_size);
+                let block = 2 * d + d * 3 * d + 3 * d + d * d + d + 2 * d + d * m + m + m * d + d;
+                v * d + c.context_len * d + c.n_layers * block + 2 * d + d * v + v
+            }
+        }
+    }
+
+    /// Refuse zero, absurd or inconsistent sizes with a message that says what would work.
+    pub fn validate(&self) -> Result<()> {
+        let in_range = |name: &'static str, v: usize, max: usize| {
+            if v == 0 || v > max {
+                Err(Error::config(name, v, format!("use 1 to {max}")))
+            } else {
+                Ok(())
+            }
+        };
+        in_range("vocab size", self.vocab_size(), MAX_VOCAB)?;
+        in_range("width (d_model)", self.d_model(), MAX_WIDTH)?;
+        match self {
+            ModelConfig::Rnn(c) => in_range("hidden size", c.hidden_size, MAX_WIDTH)?,
+            ModelConfig::Transformer(c) => {
+                in_range("heads", c.n_heads, c.d_model)?;
+                in_range("layers", c.n_layers, MAX_LAYERS)?;
+                in_range("context length", c.context_len, MAX_CONTEXT)?;
+                in_range("MLP size", c.mlp_size, 4 * MAX_WIDTH)?;
+                if c.d_model % c.n_heads != 0 {
+                    return Err(Error::config(
+                        "heads",
+                        c.n_heads,
+                        format!(
+                            "the width {} must be divisible by the number of heads; try {}",
+                            c.d_model,
+                            divisors_near(c.d_model, c.n_heads)
+                        ),
+                    ));
+                }
+            }
+        }
+        let n = self.param_count();
+        if n > MAX_PARAMS {
+            return Err(Error::config(
+                "model size",
+                format!("{n} parameters"),
+                "use smaller sizes (at most 2^31 parameters)",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// A short list of head counts that divide `d`, nearest to `wanted` first.
+fn divisors_near(d: usize, wanted: usize) -> String {
+    let mut ds: Vec<usize> = (1..=d.min(64)).filter(|h| d % h == 0).collect();
+    ds.sort_by_key(|&h| h.abs_diff(wanted));
+    ds.iter()
+        .take(3)
+        .map(|h| h.to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn standard_parameter_counts_match_bench_config() {
+        assert_eq!(
+            ModelConfig::standard(ModelKind::Rnn, 4096).param_count(),
+            1_085_568
+        );
+        assert_eq!(
+            ModelConfig::standard(ModelKind::Transformer, 4096).param_count(),
+            1_457_664
+        );
+    }
+
+    #[test]
+    fn bad_sizes_are_refused_with_a_hint() {
+        let o = SizeOverrides {
+            n_heads: Some(3),
+            ..Default::default()
+        };
+        let e = ModelConfig::with_overrides(ModelKind::Transformer, 100, o)
+            .validate()
+            .unwrap_err();
+        assert!(e.to_string().contains("divisible"), "{e}");
+        let o = SizeOverrides {
+            d_model: Some(0),
+            ..Default::default()
+        };
+        assert!(ModelConfig::with_overrides(ModelKind::Rnn, 100, o)
+            .validate()
+            .is_err());
+        let o = SizeOverrides {
+            d_model: Some(16_000),
+            n_layers: Some(200),
+            ..Default::default()
+        };
+        let e = ModelConfig::with_overrides(ModelKind::Transformer, 100, o)
+            .validate()
+            .unwrap_err();
+        assert!(e.to_string().contains("parameters"), "{e}");
+        assert!("lstm".parse::<ModelKind>().is_err());
+    }
+}

@@ -1,0 +1,78 @@
+//! Linear layer.
+//!
+//! Forward:  out (n, d_out) = inp (n, d_in) · w (d_in, d_out) + b (d_out)
+//! Backward: dinp (n, d_in)   = dout · wᵀ            (overwritten)
+//!           dw   (d_in, d_out) += inpᵀ · dout        (accumulated)
+//!           db   (d_out)     += Σ_rows dout         (accumulated)
+//! Two products and a column sum: every row is independent, so all of it is parallel work.
+
+use crate::linalg::{for_each_block, matmul, rows, rows_mut, Accum, Disjoint, Par};
+
+/// out = inp · w + b.
+#[allow(clippy::too_many_arguments)]
+pub fn forward(
+    out: &mut [f32],
+    inp: &[f32],
+    w: &[f32],
+    b: &[f32],
+    n: usize,
+    d_in: usize,
+    d_out: usize,
+    par: Par,
+) {
+    for row in out[..n * d_out].chunks_exact_mut(d_out) {
+        row.copy_from_slice(b);
+    }
+    matmul(
+        rows_mut(out, n, d_out),
+        Accum::Add,
+        rows(inp, n, d_in),
+        rows(w, d_in, d_out),
+        par,
+    );
+}
+
+/// Gradients of a linear layer; `dinp` may be `None` when the input needs no gradient.
+#[allow(clippy::too_many_arguments)]
+pub fn backward(
+    dinp: Option<&mut [f32]>,
+    dw: &mut [f32],
+    db: &mut [f32],
+    dout: &[f32],
+    inp: &[f32],
+    w: &[f32],
+    n: usize,
+    d_in: usize,
+    d_out: usize,
+    par: Par,
+) {
+    if let Some(dinp) = dinp {
+        matmul(
+            rows_mut(dinp, n, d_in),
+            Accum::Replace,
+            rows(dout, n, d_out),
+            rows(w, d_in, d_out).transpose(),
+            par,
+        );
+    }
+    matmul(
+        rows_mut(dw, d_in, d_out),
+        Accum::Add,
+        rows(inp, n, d_in).transpose(),
+        rows(dout, n, d_out),
+        par,
+    );
+    column_sum(db, dout, n, d_out, par);
+}
+
+/// db (d) += Σ_rows x (n, d), split over blocks of columns so no two threads add to one entry.
+pub fn column_sum(db: &mut [f32], x: &[f32], n: usize, d: usize, par: Par) {
+    let out = Disjoint::new(db);
+    for_each_block(d, 64, par, &|a, b| {
+        // SAFETY: column blocks from for_each_block are disjoint.
+        let acc = unsafe { out.rows(a, b, 1) };
+        for row in x[..n * d].chunks_exact(d) {
+            crate::linalg::vecmath::add_assign(acc, &row[a..b]);
+        }
+    });
+}

@@ -1,0 +1,76 @@
+//! The two next-word models, built from one file per layer.
+//!
+//! Both read token ids (batch, seq) and produce next-token probabilities at every position.
+//! Each model is a flat sequence of layer calls in `forward`, mirrored in reverse in `backward`.
+
+pub mod attention;
+mod config;
+pub mod gelu;
+pub mod layernorm;
+pub mod linear;
+mod params;
+mod rnn;
+pub mod rnn_cell;
+pub mod softmax_ce;
+mod transformer;
+
+pub use config::{ModelConfig, ModelKind, RnnConfig, SizeOverrides, TransformerConfig};
+pub use params::{Layout, TensorSpec};
+pub use rnn::Rnn;
+pub use transformer::Transformer;
+
+use crate::embed::embedding::EmbeddingInit;
+use crate::error::Result;
+use crate::linalg::Par;
+
+/// What the trainer, the evaluator and the predictor need from a model.
+pub trait LanguageModel: Send {
+    fn config(&self) -> ModelConfig;
+
+    /// Names, shapes and offsets of the tensors in [`LanguageModel::params`].
+    fn layout(&self) -> &Layout;
+
+    /// All parameters, flat.
+    fn params(&self) -> &[f32];
+
+    /// Parameters and their gradients (same layout), for the optimizer.
+    fn params_and_grads(&mut self) -> (&mut [f32], &mut [f32]);
+
+    /// Run the model on `inputs` (batch, seq). With `targets`, returns the mean cross-entropy.
+    /// Activations are kept for [`LanguageModel::backward`] and [`LanguageModel::probs`].
+    fn forward(
+        &mut self,
+        inputs: &[u32],
+        targets: Option<&[u32]>,
+        batch: usize,
+        seq: usize,
+        par: Par,
+    ) -> Option<f32>;
+
+    /// Overwrite the gradients with those of the last forward's mean loss (which had targets).
+    fn backward(&mut self, par: Par);
+
+    /// Next-token probabilities after position `t` of row `b` of the last forward.
+    fn probs(&self, b: usize, t: usize) -> &[f32];
+
+    /// Cross-entropy of every position of the last forward, (batch, seq) row-major order.
+    fn losses(&self, b: usize, t: usize) -> f32;
+
+    fn kind(&self) -> ModelKind {
+        self.config().kind()
+    }
+}
+
+/// Build a model with fresh seeded weights (the init of bench-config.md), optionally starting
+/// its embedding table from given vectors.
+pub fn build(
+    config: &ModelConfig,
+    seed: u64,
+    embeddings: Option<&EmbeddingInit>,
+) -> Result<Box<dyn LanguageModel>> {
+    config.validate()?;
+    Ok(match config {
+        ModelConfig::Rnn(c) => Box::new(Rnn::new(*c, seed, embeddings)?),
+        ModelConfig::Transformer(c) => Box::new(Transformer::new(*c, seed, embeddings)?),
+    })
+}

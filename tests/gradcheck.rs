@@ -1,0 +1,314 @@
+//! Finite-difference gradient checks: every layer's hand-written backward against central
+//! differences of its forward, then both whole models along random directions per tensor.
+
+mod common;
+
+use common::{check_close, numeric_grad, project, to_f64, values};
+use sideways::embed::embedding;
+use sideways::linalg::Par;
+use sideways::model::{
+    self, attention, gelu, layernorm, linear, rnn_cell, softmax_ce, ModelConfig, RnnConfig,
+    TransformerConfig,
+};
+
+const EPS: f32 = 1e-2;
+const ATOL: f64 = 2e-3;
+const RTOL: f64 = 1e-2;
+
+#[test]
+fn linear_layer() {
+    let (n, di, dout) = (3, 4, 5);
+    let (mut x, mut w, mut b) = (values(1, n * di), values(2, di * dout), values(3, dout));
+    let r = values(4, n * dout);
+    let run = |x: &[f32], w: &[f32], b: &[f32]| {
+        let mut out = vec![0.0; n * dout];
+        linear::forward(&mut out, x, w, b, n, di, dout, Par::Seq);
+        project(&out, &r)
+    };
+    let (mut dx, mut dw, mut db) = (vec![0.0; n * di], vec![0.0; di * dout], vec![0.0; dout]);
+    linear::backward(
+        Some(&mut dx),
+        &mut dw,
+        &mut db,
+        &r,
+        &x,
+        &w,
+        n,
+        di,
+        dout,
+        Par::Seq,
+    );
+    let (w0, b0, x0) = (w.clone(), b.clone(), x.clone());
+    check_close(
+        "linear dx",
+        &to_f64(&dx),
+        &numeric_grad(&mut x, EPS, |x| run(x, &w0, &b0)),
+        ATOL,
+        RTOL,
+    );
+    check_close(
+        "linear dw",
+        &to_f64(&dw),
+        &numeric_grad(&mut w, EPS, |w| run(&x0, w, &b0)),
+        ATOL,
+        RTOL,
+    );
+    check_close(
+        "linear db",
+        &to_f64(&db),
+        &numeric_grad(&mut b, EPS, |b| run(&x0, &w0, b)),
+        ATOL,
+        RTOL,
+    );
+}
+
+#[test]
+fn layernorm_layer() {
+    let (n, c) = (3, 7);
+    let (mut x, mut g, mut b) = (values(5, n * c), values(6, c), values(7, c));
+    let r = values(8, n * c);
+    let run = |x: &[f32], g: &[f32], b: &[f32]| {
+        let (mut out, mut m, mut s) = (vec![0.0; n * c], vec![0.0; n], vec![0.0; n]);
+        layernorm::forward(&mut out, &mut m, &mut s, x, g, b, n, c, Par::Seq);
+        project(&out, &r)
+    };
+    let (mut out, mut m, mut s) = (vec![0.0; n * c], vec![0.0; n], vec![0.0; n]);
+    layernorm::forward(&mut out, &mut m, &mut s, &x, &g, &b, n, c, Par::Seq);
+    let (mut dx, mut dg, mut db) = (vec![0.0; n * c], vec![0.0; c], vec![0.0; c]);
+    layernorm::backward(
+        &mut dx,
+        &mut dg,
+        &mut db,
+        &r,
+        &x,
+        &m,
+        &s,
+        &g,
+        n,
+        c,
+        Par::Seq,
+    );
+    let (x0, g0, b0) = (x.clone(), g.clone(), b.clone());
+    check_close(
+        "layernorm dx",
+        &to_f64(&dx),
+        &numeric_grad(&mut x, EPS, |x| run(x, &g0, &b0)),
+        ATOL,
+        RTOL,
+    );
+    check_close(
+        "layernorm dg",
+        &to_f64(&dg),
+        &numeric_grad(&mut g, EPS, |g| run(&x0, g, &b0)),
+        ATOL,
+        RTOL,
+    );
+    check_close(
+        "layernorm db",
+        &to_f64(&db),
+        &numeric_grad(&mut b, EPS, |b| run(&x0, &g0, b)),
+        ATOL,
+        RTOL,
+    );
+}
+
+#[test]
+fn gelu_layer() {
+    let mut x: Vec<f32> = values(9, 40).iter().map(|v| v * 4.0).collect();
+    let r = values(10, 40);
+    let mut dx = vec![0.0; 40];
+    gelu::backward(&mut dx, &r, &x, Par::Seq);
+    let num = numeric_grad(&mut x, 1e-3, |x| {
+        let mut out = vec![0.0; 40];
+        gelu::forward(&mut out, x, Par::Seq);
+        project(&out, &r)
+    });
+    check_close("gelu dx", &to_f64(&dx), &num, ATOL, RTOL);
+}
+
+#[test]
+fn softmax_cross_entropy_layer() {
+    let (n, v) = (4, 6);
+    let mut logits: Vec<f32> = values(11, n * v).iter().map(|x| x * 3.0).collect();
+    let targets = [0u32, 5, 2, 2];
+    let mean_loss = |l: &[f32]| {
+        let (mut p, mut losses) = (l.to_vec(), vec![0.0; n]);
+        softmax_ce::forward(&mut p, &mut losses, Some(&targets), n, v, Par::Seq);
+        losses.iter().map(|&x| x as f64).sum::<f64>() / n as f64
+    };
+    let (mut probs, mut losses) = (logits.clone(), vec![0.0; n]);
+    softmax_ce::forward(&mut probs, &mut losses, Some(&targets), n, v, Par::Seq);
+    for row in probs.chunks(v) {
+        assert!((row.iter().sum::<f32>() - 1.0).abs() < 1e-6);
+    }
+    softmax_ce::backward(&mut probs, &targets, 1.0 / n as f32, n, v, Par::Seq);
+    check_close(
+        "softmax+ce dlogits",
+        &to_f64(&probs),
+        &numeric_grad(&mut logits, EPS, mean_loss),
+        ATOL,
+        RTOL,
+    );
+}
+
+#[test]
+fn causal_attention_layer() {
+    let (b, t, c, nh) = (2, 4, 6, 2);
+    let mut qkv = values(12, b * t * 3 * c);
+    let r = values(13, b * t * c);
+    let run = |qkv: &[f32]| {
+        let (mut out, mut att) = (vec![0.0; b * t * c], vec![0.0; b * nh * t * t]);
+        attention::forward(&mut out, &mut att, qkv, b, t, c, nh, Par::Seq);
+        project(&out, &r)
+    };
+    let (mut out, mut att) = (vec![0.0; b * t * c], vec![0.0; b * nh * t * t]);
+    attention::forward(&mut out, &mut att, &qkv, b, t, c, nh, Par::Seq);
+    // Causality: nothing above the diagonal, each row a distribution.
+    for (i, row) in att.chunks(t).enumerate() {
+        let pos = i % t;
+        assert!(row[pos + 1..].iter().all(|&a| a == 0.0));
+        assert!((row.iter().sum::<f32>() - 1.0).abs() < 1e-6);
+    }
+    let (mut dqkv, mut scratch) = (vec![0.0; qkv.len()], vec![0.0; b * t * t]);
+    attention::backward(
+        &mut dqkv,
+        &mut scratch,
+        &r,
+        &qkv,
+        &att,
+        b,
+        t,
+        c,
+        nh,
+        Par::Seq,
+    );
+    check_close(
+        "attention dqkv",
+        &to_f64(&dqkv),
+        &numeric_grad(&mut qkv, EPS, run),
+        ATOL,
+        RTOL,
+    );
+}
+
+#[test]
+fn rnn_cell_recurrence() {
+    let (t, b, h) = (4, 2, 3);
+    let (mut p, mut w) = (values(14, t * b * h), values(15, h * h));
+    let r = values(16, t * b * h);
+    let run = |p: &[f32], w: &[f32]| {
+        let mut hs = p.to_vec();
+        rnn_cell::forward(&mut hs, w, t, b, h, Par::Seq);
+        project(&hs, &r)
+    };
+    let mut hs = p.clone();
+    rnn_cell::forward(&mut hs, &w, t, b, h, Par::Seq);
+    let (mut dp, mut dw, mut dhs) = (vec![0.0; t * b * h], vec![0.0; h * h], r.clone());
+    rnn_cell::backward(&mut dp, &mut dw, &mut dhs, &hs, &w, t, b, h, Par::Seq);
+    let (p0, w0) = (p.clone(), w.clone());
+    check_close(
+        "rnn cell dp",
+        &to_f64(&dp),
+        &numeric_grad(&mut p, EPS, |p| run(p, &w0)),
+        ATOL,
+        RTOL,
+    );
+    check_close(
+        "rnn cell dw_hh",
+        &to_f64(&dw),
+        &numeric_grad(&mut w, EPS, |w| run(&p0, w)),
+        ATOL,
+        RTOL,
+    );
+}
+
+#[test]
+fn embedding_layer() {
+    let (v, d) = (5, 3);
+    let mut table = values(17, v * d);
+    let tokens = [4u32, 1, 4, 0];
+    let r = values(18, tokens.len() * d);
+    let mut dtable = vec![0.0; v * d];
+    embedding::backward(&mut dtable, &r, &tokens, d);
+    let num = numeric_grad(&mut table, EPS, |tab| {
+        let mut out = vec![0.0; tokens.len() * d];
+        embedding::forward(&mut out, &tokens, tab, d);
+        project(&out, &r)
+    });
+    check_close("embedding dtable", &to_f64(&dtable), &num, ATOL, RTOL);
+}
+
+/// For each tensor, the directional derivative along three random directions restricted to it.
+/// The step is small because the Transformer's embeddings start at N(0, 0.02), where LayerNorm
+/// is sharply curved.
+fn check_whole_model(config: ModelConfig, b: usize, t: usize) {
+    const EPS: f32 = 1e-3;
+    let mut m = model::build(&config, 3, None).unwrap();
+    let v = config.vocab_size() as u32;
+    let inputs: Vec<u32> = (0..b * t).map(|i| (i as u32 * 7 + 3) % v).collect();
+    let targets: Vec<u32> = (0..b * t).map(|i| (i as u32 * 5 + 1) % v).collect();
+    m.forward(&inputs, Some(&targets), b, t, Par::Seq).unwrap();
+    m.backward(Par::Seq);
+    let grads = m.params_and_grads().1.to_vec();
+    let layout = m.layout().clone();
+    for (k, spec) in layout.specs().iter().enumerate() {
+        let mut analytic = Vec::new();
+        let mut numeric = Vec::new();
+        for dir in 0..3 {
+            let u = values(100 + 10 * k as u64 + dir, spec.len());
+            analytic.push(
+                grads[spec.range()]
+                    .iter()
+                    .zip(&u)
+                    .map(|(&g, &u)| g as f64 * u as f64)
+                    .sum::<f64>(),
+            );
+            let mut loss_at = |sign: f32| {
+                let params = m.params_and_grads().0;
+                for (p, &u) in params[spec.range()].iter_mut().zip(&u) {
+                    *p += sign * EPS * u;
+                }
+                let l = m.forward(&inputs, Some(&targets), b, t, Par::Seq).unwrap() as f64;
+                let params = m.params_and_grads().0;
+                for (p, &u) in params[spec.range()].iter_mut().zip(&u) {
+                    *p -= sign * EPS * u;
+                }
+                l
+            };
+            numeric.push((loss_at(1.0) - loss_at(-1.0)) / (2.0 * EPS as f64));
+        }
+        check_close(
+            &format!("{:?} {}", config.kind(), spec.name),
+            &analytic,
+            &numeric,
+            2e-4,
+            2e-2,
+        );
+    }
+}
+
+#[test]
+fn whole_rnn_model() {
+    check_whole_model(
+        ModelConfig::Rnn(RnnConfig {
+            vocab_size: 11,
+            d_model: 5,
+            hidden_size: 6,
+        }),
+        2,
+        5,
+    );
+}
+
+#[test]
+fn whole_transformer_model() {
+    let config = TransformerConfig {
+        vocab_size: 11,
+        d_model: 8,
+        n_heads: 2,
+        n_layers: 2,
+        context_len: 6,
+        mlp_size: 12,
+    };
+    check_whole_model(ModelConfig::Transformer(config), 2, 5);
+}
