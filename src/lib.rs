@@ -1,6 +1,9 @@
+pub mod cli;
 pub mod data;
 pub mod embed;
 pub mod error;
 pub mod linalg;
 pub mod model;
+pub mod predict;
 pub mod rng;
+pub mod train;

@@ -46,6 +46,8 @@ pub struct DataStats {
 #[derive(Clone, Debug)]
 pub struct Dataset {
     pub name: String,
+    /// How it was made (the vocabulary settings and the validation share).
+    pub config: DataConfig,
     pub vocab: Vocab,
     pub train: Vec<u32>,
     pub val: Vec<u32>,
@@ -57,14 +59,14 @@ impl Dataset {
         let (text, split) = Self::tokenize(corpus, config.val_fraction)?;
         let words: Vec<&str> = tokenize::tokens(&text).collect();
         let vocab = Vocab::build(words[..split].iter().copied(), config.vocab)?;
-        Ok(Self::encode(corpus, &words, split, vocab))
+        Ok(Self::encode(corpus, config, &words, split, vocab))
     }
 
     /// Tokenise `corpus` with a vocabulary fixed in advance (a checkpoint's).
-    pub fn with_vocab(corpus: &Corpus, vocab: Vocab, val_fraction: f64) -> Result<Self> {
-        let (text, split) = Self::tokenize(corpus, val_fraction)?;
+    pub fn with_vocab(corpus: &Corpus, vocab: Vocab, config: DataConfig) -> Result<Self> {
+        let (text, split) = Self::tokenize(corpus, config.val_fraction)?;
         let words: Vec<&str> = tokenize::tokens(&text).collect();
-        Ok(Self::encode(corpus, &words, split, vocab))
+        Ok(Self::encode(corpus, config, &words, split, vocab))
     }
 
     fn tokenize(corpus: &Corpus, val_fraction: f64) -> Result<(String, usize)> {
@@ -88,10 +90,17 @@ impl Dataset {
         Ok((text, split))
     }
 
-    fn encode(corpus: &Corpus, words: &[&str], split: usize, vocab: Vocab) -> Self {
+    fn encode(
+        corpus: &Corpus,
+        config: DataConfig,
+        words: &[&str],
+        split: usize,
+        vocab: Vocab,
+    ) -> Self {
         let ids: Vec<u32> = words.iter().map(|w| vocab.id(w)).collect();
         Dataset {
             name: corpus.name.clone(),
+            config,
             vocab,
             val: ids[split..].to_vec(),
             train: ids[..split].to_vec(),

@@ -1,0 +1,56 @@
+//! `sideways corpus`: show the default corpus, or generate one from an edited grammar.
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use crate::data::grammar::{Grammar, BUILTIN};
+use crate::error::Error;
+use crate::train::write_atomically;
+
+#[derive(Debug, Clone, Args)]
+pub struct CorpusArgs {
+    /// A grammar file to use instead of the built-in one (start from `--print-grammar`)
+    #[arg(long)]
+    pub grammar: Option<PathBuf>,
+    /// Print the built-in grammar (to copy and edit) and stop
+    #[arg(long)]
+    pub print_grammar: bool,
+    /// Approximate number of tokens
+    #[arg(long, default_value_t = Grammar::DEFAULT_TOKENS)]
+    pub tokens: usize,
+    /// Seed of the generator
+    #[arg(long, default_value_t = Grammar::DEFAULT_SEED)]
+    pub seed: u64,
+    /// Write to this file instead of standard output
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+}
+
+pub fn run(a: &CorpusArgs) -> anyhow::Result<()> {
+    if a.print_grammar {
+        print!("{BUILTIN}");
+        return Ok(());
+    }
+    let grammar = match &a.grammar {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| Error::io(path, e, "give a grammar file (see --print-grammar)"))?;
+            Grammar::parse(&text)?
+        }
+        None => Grammar::builtin(),
+    };
+    let text = grammar.generate(a.seed, a.tokens);
+    match &a.output {
+        Some(path) => {
+            write_atomically(path, text.as_bytes())?;
+            eprintln!(
+                "wrote {} ({} tokens)",
+                path.display(),
+                text.split_whitespace().count()
+            );
+        }
+        None => print!("{text}"),
+    }
+    Ok(())
+}

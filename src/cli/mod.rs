@@ -1,0 +1,56 @@
+//! The `sideways` command line: clap definitions and the headless text / JSON printers.
+
+mod args;
+mod corpus;
+mod predict;
+mod progress;
+mod summary;
+mod train;
+
+use clap::{Parser, Subcommand};
+
+pub use args::{DataArgs, ModelArgs, RunArgs};
+
+/// sideways: an RNN reads a sentence one word at a time, a Transformer reads it all at once.
+/// Train both on the same words and measure the difference.
+#[derive(Debug, Parser)]
+#[command(name = "sideways", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Train one model and report loss, speed and validation metrics.
+    Train(train::TrainArgs),
+    /// Show the most likely next words after a prompt.
+    Predict(predict::PredictArgs),
+    /// Continue a prompt with sampled words.
+    Generate(predict::GenerateArgs),
+    /// Print or write the default corpus (or one generated from your own grammar file).
+    Corpus(corpus::CorpusArgs),
+    /// Train both models briefly on the default corpus and compare them (what plain
+    /// `sideways` does).
+    Summary(summary::SummaryArgs),
+}
+
+/// Run the command line; returns the process exit code.
+pub fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        None => summary::run(&summary::SummaryArgs::default()),
+        Some(Command::Summary(a)) => summary::run(&a),
+        Some(Command::Train(a)) => train::run(&a),
+        Some(Command::Predict(a)) => predict::run_predict(&a),
+        Some(Command::Generate(a)) => predict::run_generate(&a),
+        Some(Command::Corpus(a)) => corpus::run(&a),
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,125 @@
+//! Next-word prediction and generation from a trained model.
+
+use serde::Serialize;
+
+use crate::data::{tokenize, Vocab};
+use crate::error::{Error, Result};
+use crate::linalg::Par;
+use crate::model::LanguageModel;
+use crate::rng::Rng;
+
+/// One candidate next word.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Prediction {
+    pub word: String,
+    pub prob: f32,
+}
+
+/// Token ids of `prompt`, refusing one with no known word.
+pub fn encode_prompt(vocab: &Vocab, prompt: &str) -> Result<Vec<u32>> {
+    let text = tokenize::normalize(prompt);
+    let ids: Vec<u32> = tokenize::tokens(&text).map(|w| vocab.id(w)).collect();
+    if ids.is_empty() {
+        return Err(Error::Prompt {
+            prompt: prompt.into(),
+            problem: "it has no words".into(),
+            hint: "give a few words, e.g. \"i ate a good\"".into(),
+        });
+    }
+    if ids.iter().all(|&id| id == 0) {
+        let known: Vec<&str> = vocab
+            .words()
+            .iter()
+            .skip(1)
+            .take(8)
+            .map(String::as_str)
+            .collect();
+        return Err(Error::Prompt {
+            prompt: prompt.into(),
+            problem: "none of its words is in the model's vocabulary".into(),
+            hint: format!(
+                "use words from the training corpus, e.g. {}",
+                known.join(", ")
+            ),
+        });
+    }
+    Ok(ids)
+}
+
+/// The probabilities of the word after `ids` (the last `context` of them for a Transformer).
+pub fn next_probs<'m>(model: &'m mut dyn LanguageModel, ids: &[u32], par: Par) -> &'m [f32] {
+    let ctx = model.config().context_len().unwrap_or(usize::MAX);
+    let window = &ids[ids.len().saturating_sub(ctx)..];
+    model.forward(window, None, 1, window.len(), par);
+    model.probs(0, window.len() - 1)
+}
+
+/// The `k` most likely next words, most likely first (ties by id).
+pub fn top_k(probs: &[f32], vocab: &Vocab, k: usize) -> Vec<Prediction> {
+    let mut order: Vec<usize> = (0..probs.len()).collect();
+    order.sort_by(|&a, &b| probs[b].total_cmp(&probs[a]).then(a.cmp(&b)));
+    order
+        .into_iter()
+        .take(k)
+        .map(|i| Prediction {
+            word: vocab.word(i as u32).to_string(),
+            prob: probs[i],
+        })
+        .collect()
+}
+
+/// How to sample during generation.
+#[derive(Clone, Copy, Debug)]
+pub struct Sampling {
+    /// Divides the log-probabilities: below 1 sharper, above 1 flatter; 0 means always the most likely.
+    pub temperature: f32,
+    /// Keep only the k most likely words (0 = all).
+    pub top_k: usize,
+    pub seed: u64,
+}
+
+/// Continue `ids` by `n_words` sampled tokens (never `<unk>`), returning the new words.
+pub fn generate(
+    model: &mut dyn LanguageModel,
+    vocab: &Vocab,
+    ids: &[u32],
+    n_words: usize,
+    s: Sampling,
+    par: Par,
+) -> Result<Vec<String>> {
+    if !(s.temperature >= 0.0 && s.temperature <= 100.0) {
+        return Err(Error::config(
+            "temperature",
+            s.temperature,
+            "use 0 (greedy) to 100; 1 samples the model as it is",
+        ));
+    }
+    let mut rng = Rng::new(s.seed);
+    let mut ids = ids.to_vec();
+    let mut out = Vec::with_capacity(n_words);
+    for _ in 0..n_words {
+        let probs = next_probs(model, &ids, par);
+        let mut cand: Vec<(usize, f32)> = probs.iter().copied().enumerate().skip(1).collect();
+        cand.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        if s.top_k > 0 {
+            cand.truncate(s.top_k);
+        }
+        let next = if s.temperature == 0.0 {
+            cand[0].0
+        } else {
+            let weights: Vec<f64> = cand
+                .iter()
+                .map(|&(_, p)| (p.max(1e-30) as f64).powf(1.0 / s.temperature as f64))
+                .collect();
+            let mut x = rng.uniform() * weights.iter().sum::<f64>();
+            let pick = weights.iter().position(|&w| {
+                x -= w;
+                x < 0.0
+            });
+            cand[pick.unwrap_or(cand.len() - 1)].0
+        };
+        ids.push(next as u32);
+        out.push(vocab.word(next as u32).to_string());
+    }
+    Ok(out)
+}

@@ -1,0 +1,295 @@
+//! Checkpoints: one portable little-endian file with everything needed to predict or resume.
+//!
+//! ```text
+//! "SIDEWAYS"                 8 bytes, magic
+//! format version             u32
+//! header length              u64
+//! header                     JSON: configs, vocabulary, step, tensor names and shapes
+//! parameter count n          u64
+//! parameters, m, v           3 × n f32 (AdamW's moments, for an exact resume)
+//! CRC-32 of all of the above u32
+//! ```
+//! Sizes are checked against the file length before anything is allocated, and the CRC catches
+//! corruption. Files are written to a temporary name and renamed, so a crash never leaves a
+//! half-written checkpoint under the real name.
+
+use std::io::Write;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use std::sync::Arc;
+
+use crate::data::{Corpus, DataConfig, Dataset, Vocab};
+use crate::error::{Error, Result};
+use crate::linalg::Threads;
+use crate::model::{self, LanguageModel, ModelConfig, TensorSpec};
+
+use super::adamw::AdamW;
+use super::trainer::{TrainConfig, Trainer};
+
+const MAGIC: &[u8; 8] = b"SIDEWAYS";
+/// Bump when the layout of the file changes.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// The JSON part of a checkpoint.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Header {
+    pub model: ModelConfig,
+    pub train: TrainConfig,
+    pub data: DataConfig,
+    /// Name of the corpus the run trained on (`default` for the embedded one).
+    pub corpus: String,
+    /// CRC of the token stream, to refuse a resume on other data.
+    pub data_fingerprint: u32,
+    /// Steps completed.
+    pub step: u64,
+    pub vocab: Vocab,
+    pub tensors: Vec<TensorSpec>,
+}
+
+/// A checkpoint in memory.
+#[derive(Clone, Debug)]
+pub struct Checkpoint {
+    pub header: Header,
+    pub params: Vec<f32>,
+    pub optimizer: AdamW,
+}
+
+impl Checkpoint {
+    /// Write atomically: a temporary file in the same folder, flushed, then renamed.
+    pub fn save(&self, path: &Path) -> Result<()> {
+        let header = serde_json::to_vec(&self.header).expect("a header always serialises");
+        let n = self.params.len();
+        let mut bytes = Vec::with_capacity(32 + header.len() + 12 * n);
+        bytes.extend_from_slice(MAGIC);
+        bytes.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+        bytes.extend_from_slice(&(header.len() as u64).to_le_bytes());
+        bytes.extend_from_slice(&header);
+        bytes.extend_from_slice(&(n as u64).to_le_bytes());
+        for buf in [&self.params, &self.optimizer.m, &self.optimizer.v] {
+            for x in buf.iter() {
+                bytes.extend_from_slice(&x.to_le_bytes());
+            }
+        }
+        let crc = crc32fast::hash(&bytes);
+        bytes.extend_from_slice(&crc.to_le_bytes());
+        write_atomically(path, &bytes)
+    }
+
+    /// Read and validate a checkpoint.
+    pub fn load(path: &Path) -> Result<Checkpoint> {
+        let bytes = std::fs::read(path).map_err(|e| {
+            Error::io(
+                path,
+                e,
+                "check the checkpoint path (written by `sideways train --save`)",
+            )
+        })?;
+        let bad = |problem: String, hint: &str| Error::Checkpoint {
+            path: path.to_path_buf(),
+            problem,
+            hint: hint.to_string(),
+        };
+        let corrupt = "the file is damaged; use another checkpoint or train again";
+        if bytes.len() < 8 || &bytes[..8] != MAGIC {
+            return Err(bad(
+                "not a sideways checkpoint (no SIDEWAYS magic at byte 0)".into(),
+                "give a file written by `sideways train --save`",
+            ));
+        }
+        let mut r = Reader {
+            bytes: &bytes,
+            pos: 8,
+        };
+        let version = r
+            .u32()
+            .ok_or_else(|| bad("truncated in the header".into(), corrupt))?;
+        if version != FORMAT_VERSION {
+            return Err(bad(
+                format!("format version {version}, but this build reads version {FORMAT_VERSION}"),
+                "use the sideways version that wrote it, or train again",
+            ));
+        }
+        let header_len = r
+            .u64()
+            .ok_or_else(|| bad("truncated in the header".into(), corrupt))?;
+        // Every length is checked against what is left of the file before it is used.
+        let header = r.take(header_len).ok_or_else(|| {
+            bad(
+                format!(
+                    "truncated: header of {header_len} bytes announced, {} left",
+                    r.left()
+                ),
+                corrupt,
+            )
+        })?;
+        let n = r
+            .u64()
+            .ok_or_else(|| bad("truncated before the parameters".into(), corrupt))?;
+        let payload = n.checked_mul(12).filter(|&p| p + 4 == r.left() as u64);
+        let Some(payload) = payload else {
+            return Err(bad(
+                format!(
+                    "truncated or padded: {n} parameters need {} more bytes, the file has {}",
+                    n.saturating_mul(12).saturating_add(4),
+                    r.left()
+                ),
+                corrupt,
+            ));
+        };
+        let body_end = r.pos + payload as usize;
+        let stored = u32::from_le_bytes(bytes[body_end..].try_into().expect("4 bytes left"));
+        if crc32fast::hash(&bytes[..body_end]) != stored {
+            return Err(bad(
+                "checksum mismatch: the contents were altered or damaged".into(),
+                corrupt,
+            ));
+        }
+        let header: Header = serde_json::from_slice(header)
+            .map_err(|e| bad(format!("unreadable header: {e}"), corrupt))?;
+        let n = n as usize;
+        let mut floats = |count: usize| -> Vec<f32> {
+            let raw = r.take(count as u64 * 4).expect("length checked above");
+            raw.chunks_exact(4)
+                .map(|c| f32::from_le_bytes(c.try_into().expect("4 bytes")))
+                .collect()
+        };
+        let (params, m, v) = (floats(n), floats(n), floats(n));
+        header.model.validate()?;
+        let expected = header.model.param_count();
+        if n != expected || header.tensors.iter().map(TensorSpec::len).sum::<usize>() != n {
+            return Err(bad(
+                format!("holds {n} parameters but its model configuration needs {expected}"),
+                corrupt,
+            ));
+        }
+        if header.vocab.len() != header.model.vocab_size() {
+            return Err(bad(
+                format!(
+                    "vocabulary of {} words for a model of {}",
+                    header.vocab.len(),
+                    header.model.vocab_size()
+                ),
+                corrupt,
+            ));
+        }
+        if model::build(&header.model, 0, None)?.layout().specs() != header.tensors.as_slice() {
+            return Err(bad(
+                "its tensor names or shapes differ from this build's model".into(),
+                "use the sideways version that wrote it, or train again",
+            ));
+        }
+        let mut optimizer = AdamW::new(0, header.train.optimizer);
+        optimizer.step = header.step;
+        optimizer.m = m;
+        optimizer.v = v;
+        Ok(Checkpoint {
+            header,
+            params,
+            optimizer,
+        })
+    }
+
+    /// Build the model this checkpoint describes, with its trained weights.
+    pub fn model(&self) -> Result<Box<dyn LanguageModel>> {
+        let mut model = model::build(&self.header.model, 0, None)?;
+        model.params_and_grads().0.copy_from_slice(&self.params);
+        Ok(model)
+    }
+}
+
+impl Trainer {
+    /// Everything needed to predict with this model or to resume this run.
+    pub fn checkpoint(&self) -> Checkpoint {
+        let data = self.data();
+        Checkpoint {
+            header: Header {
+                model: self.model.config(),
+                train: self.config,
+                data: data.config,
+                corpus: data.name.clone(),
+                data_fingerprint: data.fingerprint(),
+                step: self.steps_done(),
+                vocab: data.vocab.clone(),
+                tensors: self.model.layout().specs().to_vec(),
+            },
+            params: self.model.params().to_vec(),
+            optimizer: self.optimizer.clone(),
+        }
+    }
+
+    /// Resume the run saved in `ckpt` on `corpus` (which must be the corpus it trained on).
+    pub fn resume(ckpt: Checkpoint, corpus: &Corpus, threads: Threads) -> Result<Trainer> {
+        let h = &ckpt.header;
+        let data = Dataset::with_vocab(corpus, h.vocab.clone(), h.data)?;
+        if data.fingerprint() != h.data_fingerprint {
+            return Err(Error::corpus(
+                &corpus.name,
+                format!(
+                    "it differs from the corpus the checkpoint was trained on ({})",
+                    h.corpus
+                ),
+                if h.corpus == "default" {
+                    "leave out --corpus to use the default corpus".to_string()
+                } else {
+                    format!("pass --corpus with the same text as {}", h.corpus)
+                },
+            ));
+        }
+        let mut trainer = Trainer::new(ckpt.model()?, Arc::new(data), h.train, threads)?;
+        trainer.optimizer = ckpt.optimizer;
+        Ok(trainer)
+    }
+}
+
+struct Reader<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn left(&self) -> usize {
+        self.bytes.len() - self.pos
+    }
+
+    fn take(&mut self, n: u64) -> Option<&'a [u8]> {
+        let n = usize::try_from(n).ok().filter(|&n| n <= self.left())?;
+        self.pos += n;
+        Some(&self.bytes[self.pos - n..self.pos])
+    }
+
+    fn u32(&mut self) -> Option<u32> {
+        self.take(4)
+            .map(|b| u32::from_le_bytes(b.try_into().expect("4 bytes")))
+    }
+
+    fn u64(&mut self) -> Option<u64> {
+        self.take(8)
+            .map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes")))
+    }
+}
+
+/// Write `bytes` to `path` through a temporary file in the same folder and a rename.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    let hint = "check that the folder exists and is writable";
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    result.map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        Error::io(path, e, hint)
+    })
+}

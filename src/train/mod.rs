@@ -1,0 +1,12 @@
+//! Training: the AdamW optimizer, learning-rate schedules, the step loop with evaluation, and
+//! checkpoints.
+
+mod adamw;
+mod checkpoint;
+mod schedule;
+mod trainer;
+
+pub use adamw::{AdamW, AdamWConfig};
+pub use checkpoint::{write_atomically, Checkpoint, Header, FORMAT_VERSION};
+pub use schedule::LrSchedule;
+pub use trainer::{argmax, EvalReport, StepReport, TrainConfig, Trainer};

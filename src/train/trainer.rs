@@ -1,0 +1,238 @@
+//! The training loop: one step = batch assembly, forward, loss, backward, clip, AdamW update,
+//! all timed together on the wall clock (bench-config.md's definition of a step).
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+
+use crate::data::{eval_windows, Batcher, Dataset};
+use crate::error::{Error, Result};
+use crate::linalg::Threads;
+use crate::model::LanguageModel;
+
+use super::adamw::{AdamW, AdamWConfig};
+use super::schedule::LrSchedule;
+
+/// Everything about a run except the model's sizes.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TrainConfig {
+    pub batch_size: usize,
+    pub seq_len: usize,
+    /// Seed of the initial weights (batches follow a fixed order, see [`Batcher`]).
+    pub seed: u64,
+    pub optimizer: AdamWConfig,
+    pub schedule: LrSchedule,
+}
+
+impl Default for TrainConfig {
+    /// The standard configuration of bench-config.md.
+    fn default() -> Self {
+        TrainConfig {
+            batch_size: 32,
+            seq_len: 64,
+            seed: 1337,
+            optimizer: AdamWConfig::default(),
+            schedule: LrSchedule::Constant,
+        }
+    }
+}
+
+impl TrainConfig {
+    pub fn validate(&self) -> Result<()> {
+        if self.batch_size == 0 || self.batch_size > 65_536 {
+            return Err(Error::config(
+                "batch size",
+                self.batch_size,
+                "use 1 to 65536 (the benchmark uses 32)",
+            ));
+        }
+        if self.seq_len == 0 || self.seq_len > 65_536 {
+            return Err(Error::config(
+                "sequence length",
+                self.seq_len,
+                "use 1 to 65536 (the benchmark uses 64)",
+            ));
+        }
+        self.optimizer.validate()
+    }
+}
+
+/// What one training step did.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StepReport {
+    /// 1-based number of this step.
+    pub step: u64,
+    /// Mean cross-entropy of the batch (nats).
+    pub loss: f32,
+    pub lr: f32,
+    /// Global gradient norm before clipping.
+    pub grad_norm: f32,
+    /// Wall-clock seconds of the whole step.
+    pub seconds: f64,
+    /// Predicted tokens in the step (batch × sequence length).
+    pub tokens: usize,
+}
+
+/// Validation metrics.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EvalReport {
+    /// Mean cross-entropy over every validation prediction (nats).
+    pub loss: f32,
+    pub perplexity: f32,
+    /// Share of predictions whose most likely word is the right one.
+    pub accuracy: f32,
+    pub tokens: usize,
+}
+
+/// A model, its optimizer and its data, advancing one step at a time.
+pub struct Trainer {
+    pub model: Box<dyn LanguageModel>,
+    pub optimizer: AdamW,
+    pub config: TrainConfig,
+    data: Arc<Dataset>,
+    batcher: Batcher,
+    threads: Threads,
+    inputs: Vec<u32>,
+    targets: Vec<u32>,
+}
+
+impl Trainer {
+    pub fn new(
+        model: Box<dyn LanguageModel>,
+        data: Arc<Dataset>,
+        config: TrainConfig,
+        threads: Threads,
+    ) -> Result<Self> {
+        config.validate()?;
+        if let Some(ctx) = model.config().context_len() {
+            if config.seq_len > ctx {
+                return Err(Error::config("sequence length", config.seq_len, format!("the Transformer's context is {ctx}; use --seq-len ≤ {ctx} or a larger --context")));
+            }
+        }
+        if model.config().vocab_size() != data.vocab.len() {
+            return Err(Error::config(
+                "vocab size",
+                model.config().vocab_size(),
+                format!(
+                    "the data has {} words; build the model from the data's vocabulary",
+                    data.vocab.len()
+                ),
+            ));
+        }
+        let batcher = Batcher::new(data.train.len(), config.batch_size, config.seq_len)?;
+        if eval_windows(data.val.len(), config.seq_len) == 0 {
+            return Err(Error::corpus(
+                &data.name,
+                format!(
+                    "the validation split ({} tokens) holds no window of {} tokens",
+                    data.val.len(),
+                    config.seq_len
+                ),
+                "use a larger corpus or a shorter --seq-len",
+            ));
+        }
+        let n = config.batch_size * config.seq_len;
+        Ok(Trainer {
+            optimizer: AdamW::new(model.params().len(), config.optimizer),
+            model,
+            config,
+            data,
+            batcher,
+            threads,
+            inputs: vec![0; n],
+            targets: vec![0; n],
+        })
+    }
+
+    /// Number of steps completed.
+    pub fn steps_done(&self) -> u64 {
+        self.optimizer.step
+    }
+
+    pub fn data(&self) -> &Arc<Dataset> {
+        &self.data
+    }
+
+    pub fn threads(&self) -> &Threads {
+        &self.threads
+    }
+
+    /// Use another thread count from the next step on.
+    pub fn set_threads(&mut self, threads: Threads) {
+        self.threads = threads;
+    }
+
+    /// Run one training step.
+    pub fn step(&mut self) -> StepReport {
+        let start = Instant::now();
+        let step = self.optimizer.step + 1;
+        let (b, t) = (self.config.batch_size, self.config.seq_len);
+        self.batcher
+            .fill(&self.data.train, step, &mut self.inputs, &mut self.targets);
+        let lr = self.config.schedule.at(step, self.config.optimizer.lr);
+        let (model, opt) = (&mut self.model, &mut self.optimizer);
+        let (inputs, targets) = (&self.inputs, &self.targets);
+        let (loss, grad_norm) = self.threads.install(|par| {
+            let loss = model
+                .forward(inputs, Some(targets), b, t, par)
+                .expect("targets given");
+            model.backward(par);
+            let (params, grads) = model.params_and_grads();
+            let norm = opt.clip(grads);
+            opt.update(params, grads, lr, par);
+            (loss, norm)
+        });
+        StepReport {
+            step,
+            loss,
+            lr,
+            grad_norm,
+            seconds: start.elapsed().as_secs_f64(),
+            tokens: b * t,
+        }
+    }
+
+    /// Loss, perplexity and next-word accuracy over every non-overlapping validation window.
+    pub fn evaluate(&mut self) -> EvalReport {
+        let (bmax, t) = (self.config.batch_size, self.config.seq_len);
+        let val = &self.data.val;
+        let windows = eval_windows(val.len(), t);
+        let (model, inputs, targets) = (&mut self.model, &mut self.inputs, &mut self.targets);
+        let (sum, correct) = self.threads.install(|par| {
+            let (mut sum, mut correct) = (0.0f64, 0usize);
+            for first in (0..windows).step_by(bmax) {
+                let b = bmax.min(windows - first);
+                for i in 0..b {
+                    let start = (first + i) * t;
+                    inputs[i * t..(i + 1) * t].copy_from_slice(&val[start..start + t]);
+                    targets[i * t..(i + 1) * t].copy_from_slice(&val[start + 1..start + t + 1]);
+                }
+                model.forward(&inputs[..b * t], Some(&targets[..b * t]), b, t, par);
+                for i in 0..b {
+                    for j in 0..t {
+                        sum += model.losses(i, j) as f64;
+                        correct +=
+                            (argmax(model.probs(i, j)) == targets[i * t + j] as usize) as usize;
+                    }
+                }
+            }
+            (sum, correct)
+        });
+        let n = windows * t;
+        let loss = (sum / n as f64) as f32;
+        EvalReport {
+            loss,
+            perplexity: loss.exp(),
+            accuracy: correct as f32 / n as f32,
+            tokens: n,
+        }
+    }
+}
+
+/// Index of the largest entry (the first one on ties).
+pub fn argmax(xs: &[f32]) -> usize {
+    xs.iter()
+        .enumerate()
+        .fold(0, |best, (i, &x)| if x > xs[best] { i } else { best })
+}
