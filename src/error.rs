@@ -10,10 +10,11 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// A file or folder could not be read or written.
-    #[error("{}: {source}; {hint}", path.display())]
+    #[error("{}: {io}; {hint}", path.display())]
     Io {
         path: PathBuf,
-        source: std::io::Error,
+        // Not marked as `source`: the message already includes it, once.
+        io: std::io::Error,
         hint: &'static str,
     },
     /// The corpus is missing, empty, not text, or too small for the configuration.
@@ -73,10 +74,10 @@ impl Error {
     }
 
     /// An I/O error on `path`.
-    pub fn io(path: impl Into<PathBuf>, source: std::io::Error, hint: &'static str) -> Self {
+    pub fn io(path: impl Into<PathBuf>, io: std::io::Error, hint: &'static str) -> Self {
         Error::Io {
             path: path.into(),
-            source,
+            io,
             hint,
         }
     }

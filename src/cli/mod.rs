@@ -4,7 +4,7 @@ mod args;
 mod corpus;
 mod predict;
 mod progress;
-mod summary;
+pub mod summary;
 mod train;
 
 use clap::{Parser, Subcommand};

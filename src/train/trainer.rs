@@ -120,6 +120,17 @@ impl Trainer {
                 ),
             ));
         }
+        let need = config.batch_size * config.seq_len + 1;
+        if data.train.len() < need {
+            return Err(Error::corpus(
+                &data.name,
+                format!(
+                    "its training split has {} tokens, fewer than one batch needs ({need})",
+                    data.train.len()
+                ),
+                "use a larger corpus, or a smaller --batch-size / --seq-len",
+            ));
+        }
         let batcher = Batcher::new(data.train.len(), config.batch_size, config.seq_len)?;
         if eval_windows(data.val.len(), config.seq_len) == 0 {
             return Err(Error::corpus(

@@ -80,3 +80,20 @@ pub fn values(seed: u64, n: usize) -> Vec<f32> {
 pub fn to_f64(x: &[f32]) -> Vec<f64> {
     x.iter().map(|&v| v as f64).collect()
 }
+
+/// A fresh empty folder under the system temp dir, unique to this test and process.
+pub fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("sideways-test-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// A small corpus from the built-in grammar (fast to train on).
+pub fn small_corpus(tokens: usize) -> sideways::data::Corpus {
+    let g = sideways::data::grammar::Grammar::builtin();
+    sideways::data::Corpus {
+        name: "small".into(),
+        text: g.generate(7, tokens),
+    }
+}
