@@ -1,1 +1,267 @@
-fn main() {}
+//! Criterion benches, one binary (one link on a 2-core machine), a module per group.
+//! Each group checks its fast path against a reference once before timing.
+//!
+//! `cargo bench` — set SIDEWAYS_CORPORA to the shared corpora folder to train on
+//! tinyshakespeare; otherwise a synthetic corpus with the same 4096-word vocabulary is used
+//! (a step's cost depends only on the sizes, not on the words).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+
+use sideways::data::{Corpus, DataConfig, Dataset, Vocab};
+use sideways::linalg::Threads;
+use sideways::rng::Rng;
+
+fn dataset() -> Arc<Dataset> {
+    if let Some(dir) = std::env::var_os("SIDEWAYS_CORPORA") {
+        let corpus = Corpus::load(&std::path::Path::new(&dir).join("tinyshakespeare.txt"))
+            .expect("tinyshakespeare.txt");
+        return Arc::new(Dataset::new(&corpus, DataConfig::default()).unwrap());
+    }
+    let mut rng = Rng::new(1);
+    let vocab = Vocab::from(
+        (0..4096)
+            .map(|i| {
+                if i == 0 {
+                    "<unk>".to_string()
+                } else {
+                    format!("w{i}")
+                }
+            })
+            .collect::<Vec<_>>(),
+    );
+    let mut tokens = |n| (0..n).map(|_| rng.below(4096) as u32).collect::<Vec<_>>();
+    Arc::new(Dataset {
+        name: "synthetic".into(),
+        config: DataConfig::default(),
+        vocab,
+        train: tokens(227_069),
+        val: tokens(25_230),
+    })
+}
+
+fn threads() -> [Threads; 2] {
+    [Threads::new(1).unwrap(), Threads::new(2).unwrap()]
+}
+
+mod train_step {
+    use super::*;
+    use sideways::model::{self, ModelConfig, ModelKind};
+    use sideways::train::{TrainConfig, Trainer};
+
+    /// The standard step (bench-config.md) for each model at 1 and 2 threads, in tokens/s.
+    pub fn bench(c: &mut Criterion) {
+        let data = dataset();
+        let mut g = c.benchmark_group("train_step");
+        g.throughput(Throughput::Elements(32 * 64));
+        g.sample_size(20)
+            .warm_up_time(Duration::from_secs(2))
+            .measurement_time(Duration::from_secs(8));
+        for kind in ModelKind::ALL {
+            let make = |t: &Threads| {
+                let m = model::build(&ModelConfig::standard(kind, 4096), 1337, None).unwrap();
+                Trainer::new(m, data.clone(), TrainConfig::default(), t.clone()).unwrap()
+            };
+            // Reference check: one and two threads agree on the first losses.
+            let [one, two] = threads();
+            let (mut a, mut b) = (make(&one), make(&two));
+            for _ in 0..3 {
+                let (la, lb) = (a.step().loss, b.step().loss);
+                assert!(
+                    (la - lb).abs() < 1e-4,
+                    "{kind}: 1 thread {la} vs 2 threads {lb}"
+                );
+            }
+            for t in threads() {
+                let mut trainer = make(&t);
+                g.bench_function(format!("{kind}/{}t", t.count()), |bch| {
+                    bch.iter(|| trainer.step())
+                });
+            }
+        }
+        g.finish();
+    }
+}
+
+mod kernels {
+    use super::*;
+    use sideways::linalg::{matmul, matmul_naive, rows, rows_mut, Accum};
+    use sideways::model::{attention, gelu, layernorm, rnn_cell, softmax_ce};
+
+    fn values(n: usize, seed: u64) -> Vec<f32> {
+        let mut v = vec![0.0; n];
+        Rng::new(seed).fill_normal(&mut v, 0.5);
+        v
+    }
+
+    /// The main layer kernels at the standard step's real shapes.
+    pub fn bench(c: &mut Criterion) {
+        let mut g = c.benchmark_group("kernels");
+        g.sample_size(20)
+            .warm_up_time(Duration::from_secs(1))
+            .measurement_time(Duration::from_secs(3));
+        let (n, d, v, m, b, t, nh) = (2048, 128, 4096, 512, 32, 64, 4);
+
+        // Output head: (2048, 128) · (128, 4096), checked against the naive product on 8 rows.
+        let (x, w) = (values(n * d, 1), values(d * v, 2));
+        let mut out = vec![0.0; n * v];
+        let naive = matmul_naive(rows(&x[..8 * d], 8, d), rows(&w, d, v));
+        matmul(
+            rows_mut(&mut out, n, v),
+            Accum::Replace,
+            rows(&x, n, d),
+            rows(&w, d, v),
+            threads()[1].par(),
+        );
+        assert!(out[..8 * v]
+            .iter()
+            .zip(&naive)
+            .all(|(a, b)| (a - b).abs() < 1e-3));
+        for th in threads() {
+            g.throughput(Throughput::Elements((2 * n * d * v) as u64));
+            g.bench_function(format!("head_matmul_flops/{}t", th.count()), |bch| {
+                bch.iter(|| {
+                    th.install(|par| {
+                        matmul(
+                            rows_mut(&mut out, n, v),
+                            Accum::Replace,
+                            rows(&x, n, d),
+                            rows(&w, d, v),
+                            par,
+                        )
+                    })
+                })
+            });
+        }
+
+        // Softmax + cross-entropy over (2048, 4096), forward and backward.
+        let logits = values(n * v, 3);
+        let targets: Vec<u32> = (0..n as u32).map(|i| i * 7 % v as u32).collect();
+        let mut probs = logits.clone();
+        let mut losses = vec![0.0; n];
+        softmax_ce::forward(
+            &mut probs,
+            &mut losses,
+            Some(&targets),
+            n,
+            v,
+            sideways::linalg::Par::Seq,
+        );
+        let row = &logits[..v];
+        let mx = row.iter().cloned().fold(f32::MIN, f32::max);
+        let lse = mx as f64
+            + row
+                .iter()
+                .map(|&z| ((z - mx) as f64).exp())
+                .sum::<f64>()
+                .ln();
+        assert!((losses[0] as f64 - (lse - row[targets[0] as usize] as f64)).abs() < 1e-4);
+        g.throughput(Throughput::Elements(n as u64));
+        for th in threads() {
+            g.bench_function(format!("softmax_ce_rows/{}t", th.count()), |bch| {
+                bch.iter(|| {
+                    probs.copy_from_slice(&logits);
+                    th.install(|par| {
+                        softmax_ce::forward(&mut probs, &mut losses, Some(&targets), n, v, par);
+                        softmax_ce::backward(&mut probs, &targets, 1.0 / n as f32, n, v, par);
+                    })
+                })
+            });
+        }
+
+        // Attention over (32, 64, 128) with 4 heads, forward and backward.
+        let qkv = values(n * 3 * d, 4);
+        let dout = values(n * d, 5);
+        let (mut y, mut att, mut dqkv, mut scratch) = (
+            vec![0.0; n * d],
+            vec![0.0; b * nh * t * t],
+            vec![0.0; n * 3 * d],
+            vec![0.0; b * t * t],
+        );
+        g.throughput(Throughput::Elements(n as u64));
+        for th in threads() {
+            g.bench_function(format!("attention_tokens/{}t", th.count()), |bch| {
+                bch.iter(|| {
+                    th.install(|par| {
+                        attention::forward(&mut y, &mut att, &qkv, b, t, d, nh, par);
+                        attention::backward(
+                            &mut dqkv,
+                            &mut scratch,
+                            &dout,
+                            &qkv,
+                            &att,
+                            b,
+                            t,
+                            d,
+                            nh,
+                            par,
+                        );
+                    })
+                })
+            });
+        }
+
+        // LayerNorm (2048, 128) and GELU (2048, 512), forward and backward.
+        let (gain, bias) = (values(d, 6), values(d, 7));
+        let (mut ln, mut mean, mut rstd, mut dx, mut dg, mut db) = (
+            vec![0.0; n * d],
+            vec![0.0; n],
+            vec![0.0; n],
+            vec![0.0; n * d],
+            vec![0.0; d],
+            vec![0.0; d],
+        );
+        let h = values(n * m, 8);
+        let (mut gl, mut dh) = (vec![0.0; n * m], vec![0.0; n * m]);
+        for th in threads() {
+            g.bench_function(format!("layernorm_tokens/{}t", th.count()), |bch| {
+                bch.iter(|| {
+                    th.install(|par| {
+                        layernorm::forward(
+                            &mut ln, &mut mean, &mut rstd, &x, &gain, &bias, n, d, par,
+                        );
+                        layernorm::backward(
+                            &mut dx, &mut dg, &mut db, &dout, &x, &mean, &rstd, &gain, n, d, par,
+                        );
+                    })
+                })
+            });
+            g.bench_function(format!("gelu_tokens/{}t", th.count()), |bch| {
+                bch.iter(|| {
+                    th.install(|par| {
+                        gelu::forward(&mut gl, &h, par);
+                        gelu::backward(&mut dh, &h, &h, par);
+                    })
+                })
+            });
+        }
+
+        // The RNN recurrence: 64 dependent steps of (32, 128) · (128, 128), forward and backward.
+        let whh = values(d * d, 9);
+        let pre = values(n * d, 10);
+        let (mut hs, mut dp, mut dw, mut dhs) = (
+            vec![0.0; n * d],
+            vec![0.0; n * d],
+            vec![0.0; d * d],
+            vec![0.0; n * d],
+        );
+        for th in threads() {
+            g.bench_function(format!("rnn_recurrence_tokens/{}t", th.count()), |bch| {
+                bch.iter(|| {
+                    hs.copy_from_slice(&pre);
+                    dhs.copy_from_slice(&dout);
+                    th.install(|par| {
+                        rnn_cell::forward(&mut hs, &whh, t, b, d, par);
+                        rnn_cell::backward(&mut dp, &mut dw, &mut dhs, &hs, &whh, t, b, d, par);
+                    })
+                })
+            });
+        }
+        g.finish();
+    }
+}
+
+criterion_group!(benches, train_step::bench, kernels::bench);
+criterion_main!(benches);

@@ -1,3 +1,4 @@
+pub mod bench;
 pub mod cli;
 pub mod data;
 pub mod embed;

@@ -1,6 +1,7 @@
 //! The `sideways` command line: clap definitions and the headless text / JSON printers.
 
 mod args;
+mod bench;
 mod corpus;
 mod predict;
 mod progress;
@@ -30,6 +31,8 @@ pub enum Command {
     Generate(predict::GenerateArgs),
     /// Print or write the default corpus (or one generated from your own grammar file).
     Corpus(corpus::CorpusArgs),
+    /// Measure training speed of both models on 1, 2, … threads, side by side.
+    Bench(bench::BenchArgs),
     /// Train both models briefly on the default corpus and compare them (what plain
     /// `sideways` does).
     Summary(summary::SummaryArgs),
@@ -45,6 +48,7 @@ pub fn main() -> std::process::ExitCode {
         Some(Command::Predict(a)) => predict::run_predict(&a),
         Some(Command::Generate(a)) => predict::run_generate(&a),
         Some(Command::Corpus(a)) => corpus::run(&a),
+        Some(Command::Bench(a)) => bench::run(&a),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

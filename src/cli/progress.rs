@@ -80,7 +80,7 @@ impl Progress {
                 let _ = std::io::stderr().flush();
                 self.last_draw = Some(Instant::now());
             }
-        } else if r.step % (self.total / 10).max(1) == 0 || r.step == self.total {
+        } else if r.step.is_multiple_of((self.total / 10).max(1)) || r.step == self.total {
             eprintln!("{line}");
         }
     }

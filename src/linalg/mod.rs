@@ -7,6 +7,7 @@
 
 mod disjoint;
 mod gemm;
+pub mod peak;
 mod threads;
 pub mod vecmath;
 

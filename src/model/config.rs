@@ -172,6 +172,29 @@ impl ModelConfig {
         }
     }
 
+    /// Matrix-product FLOPs to train on one token with windows of `seq_len` (forward + backward).
+    ///
+    /// Every product of the forward pass has two of the same size in the backward pass (the
+    /// gradient of its input and of its weight), so training costs 3× the forward products.
+    /// Elementwise work (softmax, GELU, LayerNorm, tanh) is left out: it is small and not what
+    /// a FLOP/s peak measures.
+    pub fn train_flops_per_token(&self, seq_len: usize) -> f64 {
+        let forward = match *self {
+            ModelConfig::Rnn(c) => {
+                let (v, d, h) = (c.vocab_size, c.d_model, c.hidden_size);
+                2 * (d * h + h * h + h * v)
+            }
+            ModelConfig::Transformer(c) => {
+                let (v, d, m, t) = (c.vocab_size, c.d_model, c.mlp_size, seq_len);
+                // qkv, output projection, MLP, and the two attention products (q·kᵀ and A·v,
+                // computed over the full t × t square).
+                let block = 2 * (d * 3 * d + d * d + 2 * d * m) + 4 * t * d;
+                c.n_layers * block + 2 * d * v
+            }
+        };
+        3.0 * forward as f64
+    }
+
     /// Refuse zero, absurd or inconsistent sizes with a message that says what would work.
     pub fn validate(&self) -> Result<()> {
         let in_range = |name: &'static str, v: usize, max: usize| {
@@ -217,7 +240,7 @@ impl ModelConfig {
 
 /// A short list of head counts that divide `d`, nearest to `wanted` first.
 fn divisors_near(d: usize, wanted: usize) -> String {
-    let mut ds: Vec<usize> = (1..=d.min(64)).filter(|h| d % h == 0).collect();
+    let mut ds: Vec<usize> = (1..=d.min(64)).filter(|h| d.is_multiple_of(*h)).collect();
     ds.sort_by_key(|&h| h.abs_diff(wanted));
     ds.iter()
         .take(3)
@@ -239,6 +262,20 @@ mod tests {
         assert_eq!(
             ModelConfig::standard(ModelKind::Transformer, 4096).param_count(),
             1_457_664
+        );
+    }
+
+    #[test]
+    fn flops_of_the_standard_step() {
+        // RNN: 6 · (128·128 + 128·128 + 128·4096) per token.
+        assert_eq!(
+            ModelConfig::standard(ModelKind::Rnn, 4096).train_flops_per_token(64),
+            3_342_336.0
+        );
+        // Transformer: 3 · (2 · 425,984 + 2 · 128 · 4096) per token.
+        assert_eq!(
+            ModelConfig::standard(ModelKind::Transformer, 4096).train_flops_per_token(64),
+            5_701_632.0
         );
     }
 
