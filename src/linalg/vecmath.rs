@@ -24,7 +24,11 @@ pub fn exp(x: f32) -> f32 {
     p = p * r + 1.666_666_5e-1;
     p = p * r + 0.5;
     let er = p * r * r + r + 1.0;
-    let scale = f32::from_bits(((n as i32 + 127) as u32) << 23);
+    // 2^n built from bits. n is an integer in [-126, 127]; adding 1.5·2^23 moves it into the low
+    // mantissa bits, which stays in SIMD registers (a plain `n as i32` saturates, and that
+    // check makes the compiler fall back to scalar code).
+    let biased = (n + (127.0 + 12_582_912.0)).to_bits() - 0x4B40_0000;
+    let scale = f32::from_bits(biased << 23);
     er * scale
 }
 
