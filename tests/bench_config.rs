@@ -31,7 +31,7 @@ fn tokens_split_vocabulary_and_unk_rates_match_the_standard_config() {
     let val_unk = s.val_unk as f64 / s.val_tokens as f64 * 100.0;
     assert_eq!(format!("{train_unk:.2} {val_unk:.2}"), "4.75 8.79");
 
-    let batches = Batcher::new(data.train.len(), 32, 64).unwrap();
+    let batches = Batcher::new(data.train.len(), 32, 64, 0).unwrap();
     assert_eq!(batches.windows(), 3547);
     assert_eq!(batches.window(2, 1), (33 * 1237) % 3547);
     assert_eq!(sideways::data::eval_windows(data.val.len(), 64), 394);

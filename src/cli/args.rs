@@ -77,6 +77,9 @@ pub struct RunArgs {
     /// Seed of the initial weights
     #[arg(long, default_value_t = 1337)]
     pub seed: u64,
+    /// Seed of the batch order (0 = the standard order of bench-config.md)
+    #[arg(long, default_value_t = 0)]
+    pub data_seed: u64,
     /// Windows per batch
     #[arg(long, default_value_t = 32)]
     pub batch_size: usize,
@@ -104,6 +107,7 @@ impl RunArgs {
             batch_size: self.batch_size,
             seq_len: self.seq_len,
             seed: self.seed,
+            data_seed: self.data_seed,
             optimizer: AdamWConfig {
                 lr: self.lr,
                 weight_decay: self.weight_decay,

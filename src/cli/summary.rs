@@ -151,8 +151,37 @@ pub fn run(a: &SummaryArgs) -> anyhow::Result<()> {
         );
     } else {
         print!("{}", table(&results));
+        println!("\n{}", moral(&results, threads.count()));
     }
     Ok(())
+}
+
+/// One sentence that reads the table: who learned more per step, who was faster per second.
+pub fn moral(results: &[ModelSummary], threads: usize) -> String {
+    let best = |key: &dyn Fn(&ModelSummary) -> f64| {
+        results
+            .iter()
+            .max_by(|a, b| key(a).total_cmp(&key(b)))
+            .expect("two models")
+    };
+    let (learner, fastest) = (best(&|r| -r.val_loss as f64), best(&|r| r.tokens_per_s));
+    let other = |r: &ModelSummary| {
+        results
+            .iter()
+            .find(|o| o.model != r.model)
+            .expect("two models")
+    };
+    format!(
+        "In {} steps the {} learned more per step (validation loss {:.3} vs {:.3}); the {} got through more words per second on {threads} thread(s) ({} vs {} tokens/s).\n\
+         See `sideways bench` for how each one scales with threads.",
+        learner.steps,
+        learner.model,
+        learner.val_loss,
+        other(learner).val_loss,
+        fastest.model,
+        thousands(fastest.tokens_per_s),
+        thousands(other(fastest).tokens_per_s)
+    )
 }
 
 /// The side-by-side table.

@@ -2,8 +2,11 @@
 //! tokens; step k takes, for row b, window ((k − 1)·B + b) · 1237 mod W. Multiplying by a number
 //! coprime with W visits every window once per W sequences, in a scattered order, with no
 //! random state to save: a resumed run sees exactly the batches it would have seen.
+//! A non-zero `data_seed` picks another start and another coprime multiplier (seed 0 is the
+//! standard order).
 
 use crate::error::{Error, Result};
+use crate::rng::Rng;
 
 /// The scatter multiplier of the standard configuration (a prime).
 const STRIDE: usize = 1237;
@@ -15,11 +18,13 @@ pub struct Batcher {
     pub seq_len: usize,
     windows: usize,
     stride: usize,
+    offset: usize,
 }
 
 impl Batcher {
-    /// Batches of `batch_size` windows of `seq_len` tokens over a stream of `n_tokens`.
-    pub fn new(n_tokens: usize, batch_size: usize, seq_len: usize) -> Result<Self> {
+    /// Batches of `batch_size` windows of `seq_len` tokens over a stream of `n_tokens`, in the
+    /// order chosen by `data_seed` (0: the standard order).
+    pub fn new(n_tokens: usize, batch_size: usize, seq_len: usize, data_seed: u64) -> Result<Self> {
         if batch_size == 0 || seq_len == 0 {
             return Err(Error::config(
                 "batch size × sequence length",
@@ -35,7 +40,14 @@ impl Batcher {
                 "use a larger corpus, or a smaller --batch-size / --seq-len",
             ));
         }
-        let stride = (STRIDE..)
+        let (start, offset) = match data_seed {
+            0 => (STRIDE, 0),
+            seed => {
+                let mut rng = Rng::new(seed);
+                (STRIDE + rng.below(windows), rng.below(windows))
+            }
+        };
+        let stride = (start..)
             .find(|&s| gcd(s, windows) == 1)
             .expect("a coprime exists");
         Ok(Batcher {
@@ -43,6 +55,7 @@ impl Batcher {
             seq_len,
             windows,
             stride,
+            offset,
         })
     }
 
@@ -53,7 +66,7 @@ impl Batcher {
 
     /// The window used by row `b` of step `step` (1-based).
     pub fn window(&self, step: u64, b: usize) -> usize {
-        let seq = (step - 1) as u128 * self.batch_size as u128 + b as u128;
+        let seq = (step - 1) as u128 * self.batch_size as u128 + b as u128 + self.offset as u128;
         (seq * self.stride as u128 % self.windows as u128) as usize
     }
 
@@ -88,19 +101,29 @@ mod tests {
     #[test]
     fn every_window_once_per_epoch_and_targets_shift_by_one() {
         let tokens: Vec<u32> = (0..1237 * 3 * 4 + 1).map(|i| i as u32).collect();
-        let b = Batcher::new(tokens.len(), 4, 3).unwrap(); // W = 4948 = 4 · 1237: stride moves on
-        assert_eq!(b.windows(), 4948);
-        let mut seen = vec![false; b.windows()];
-        for step in 1..=(b.windows() / 4) as u64 {
-            for row in 0..4 {
-                let w = b.window(step, row);
-                assert!(!seen[w], "window {w} twice");
-                seen[w] = true;
+        for seed in [0, 1, 2] {
+            let b = Batcher::new(tokens.len(), 4, 3, seed).unwrap(); // W = 4948 = 4 · 1237: the stride moves on
+            assert_eq!(b.windows(), 4948);
+            let mut seen = vec![false; b.windows()];
+            for step in 1..=(b.windows() / 4) as u64 {
+                for row in 0..4 {
+                    let w = b.window(step, row);
+                    assert!(!seen[w], "window {w} twice");
+                    seen[w] = true;
+                }
             }
         }
+        let order = |seed| {
+            (1..4)
+                .map(|s| Batcher::new(tokens.len(), 4, 3, seed).unwrap().window(s, 0))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(order(5), order(5));
+        assert_ne!(order(5), order(6));
+        let b = Batcher::new(tokens.len(), 4, 3, 0).unwrap();
         let (mut x, mut y) = (vec![0; 12], vec![0; 12]);
         b.fill(&tokens, 1, &mut x, &mut y);
         assert!(x.iter().zip(&y).all(|(a, b)| a + 1 == *b));
-        assert!(Batcher::new(10, 4, 3).is_err());
+        assert!(Batcher::new(10, 4, 3, 0).is_err());
     }
 }

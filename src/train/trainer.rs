@@ -19,8 +19,10 @@ use super::schedule::LrSchedule;
 pub struct TrainConfig {
     pub batch_size: usize,
     pub seq_len: usize,
-    /// Seed of the initial weights (batches follow a fixed order, see [`Batcher`]).
+    /// Seed of the initial weights.
     pub seed: u64,
+    /// Seed of the batch order (0: the standard order of bench-config.md, see [`Batcher`]).
+    pub data_seed: u64,
     pub optimizer: AdamWConfig,
     pub schedule: LrSchedule,
 }
@@ -32,6 +34,7 @@ impl Default for TrainConfig {
             batch_size: 32,
             seq_len: 64,
             seed: 1337,
+            data_seed: 0,
             optimizer: AdamWConfig::default(),
             schedule: LrSchedule::Constant,
         }
@@ -131,7 +134,12 @@ impl Trainer {
                 "use a larger corpus, or a smaller --batch-size / --seq-len",
             ));
         }
-        let batcher = Batcher::new(data.train.len(), config.batch_size, config.seq_len)?;
+        let batcher = Batcher::new(
+            data.train.len(),
+            config.batch_size,
+            config.seq_len,
+            config.data_seed,
+        )?;
         if eval_windows(data.val.len(), config.seq_len) == 0 {
             return Err(Error::corpus(
                 &data.name,
