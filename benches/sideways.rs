@@ -16,22 +16,13 @@ use sideways::rng::Rng;
 
 fn dataset() -> Arc<Dataset> {
     if let Some(dir) = std::env::var_os("SIDEWAYS_CORPORA") {
-        let corpus = Corpus::load(&std::path::Path::new(&dir).join("tinyshakespeare.txt"))
-            .expect("tinyshakespeare.txt");
+        let corpus =
+            Corpus::load(&std::path::Path::new(&dir).join("tinyshakespeare.txt")).expect("tinyshakespeare.txt");
         return Arc::new(Dataset::new(&corpus, DataConfig::default()).unwrap());
     }
     let mut rng = Rng::new(1);
-    let vocab = Vocab::from(
-        (0..4096)
-            .map(|i| {
-                if i == 0 {
-                    "<unk>".to_string()
-                } else {
-                    format!("w{i}")
-                }
-            })
-            .collect::<Vec<_>>(),
-    );
+    let vocab =
+        Vocab::from((0..4096).map(|i| if i == 0 { "<unk>".to_string() } else { format!("w{i}") }).collect::<Vec<_>>());
     let mut tokens = |n| (0..n).map(|_| rng.below(4096) as u32).collect::<Vec<_>>();
     Arc::new(Dataset {
         name: "synthetic".into(),
@@ -56,9 +47,7 @@ mod train_step {
         let data = dataset();
         let mut g = c.benchmark_group("train_step");
         g.throughput(Throughput::Elements(32 * 64));
-        g.sample_size(20)
-            .warm_up_time(Duration::from_secs(2))
-            .measurement_time(Duration::from_secs(8));
+        g.sample_size(20).warm_up_time(Duration::from_secs(2)).measurement_time(Duration::from_secs(8));
         for kind in ModelKind::ALL {
             let make = |t: &Threads| {
                 let m = model::build(&ModelConfig::standard(kind, 4096), 1337, None).unwrap();
@@ -69,16 +58,11 @@ mod train_step {
             let (mut a, mut b) = (make(&one), make(&two));
             for _ in 0..3 {
                 let (la, lb) = (a.step().loss, b.step().loss);
-                assert!(
-                    (la - lb).abs() < 1e-4,
-                    "{kind}: 1 thread {la} vs 2 threads {lb}"
-                );
+                assert!((la - lb).abs() < 1e-4, "{kind}: 1 thread {la} vs 2 threads {lb}");
             }
             for t in threads() {
                 let mut trainer = make(&t);
-                g.bench_function(format!("{kind}/{}t", t.count()), |bch| {
-                    bch.iter(|| trainer.step())
-                });
+                g.bench_function(format!("{kind}/{}t", t.count()), |bch| bch.iter(|| trainer.step()));
             }
         }
         g.finish();
@@ -99,38 +83,21 @@ mod kernels {
     /// The main layer kernels at the standard step's real shapes.
     pub fn bench(c: &mut Criterion) {
         let mut g = c.benchmark_group("kernels");
-        g.sample_size(20)
-            .warm_up_time(Duration::from_secs(1))
-            .measurement_time(Duration::from_secs(3));
+        g.sample_size(20).warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(3));
         let (n, d, v, m, b, t, nh) = (2048, 128, 4096, 512, 32, 64, 4);
 
         // Output head: (2048, 128) · (128, 4096), checked against the naive product on 8 rows.
         let (x, w) = (values(n * d, 1), values(d * v, 2));
         let mut out = vec![0.0; n * v];
         let naive = matmul_naive(rows(&x[..8 * d], 8, d), rows(&w, d, v));
-        matmul(
-            rows_mut(&mut out, n, v),
-            Accum::Replace,
-            rows(&x, n, d),
-            rows(&w, d, v),
-            threads()[1].par(),
-        );
-        assert!(out[..8 * v]
-            .iter()
-            .zip(&naive)
-            .all(|(a, b)| (a - b).abs() < 1e-3));
+        matmul(rows_mut(&mut out, n, v), Accum::Replace, rows(&x, n, d), rows(&w, d, v), threads()[1].par());
+        assert!(out[..8 * v].iter().zip(&naive).all(|(a, b)| (a - b).abs() < 1e-3));
         for th in threads() {
             g.throughput(Throughput::Elements((2 * n * d * v) as u64));
             g.bench_function(format!("head_matmul_flops/{}t", th.count()), |bch| {
                 bch.iter(|| {
                     th.install(|par| {
-                        matmul(
-                            rows_mut(&mut out, n, v),
-                            Accum::Replace,
-                            rows(&x, n, d),
-                            rows(&w, d, v),
-                            par,
-                        )
+                        matmul(rows_mut(&mut out, n, v), Accum::Replace, rows(&x, n, d), rows(&w, d, v), par)
                     })
                 })
             });
@@ -141,22 +108,10 @@ mod kernels {
         let targets: Vec<u32> = (0..n as u32).map(|i| i * 7 % v as u32).collect();
         let mut probs = logits.clone();
         let mut losses = vec![0.0; n];
-        softmax_ce::forward(
-            &mut probs,
-            &mut losses,
-            Some(&targets),
-            n,
-            v,
-            sideways::linalg::Par::Seq,
-        );
+        softmax_ce::forward(&mut probs, &mut losses, Some(&targets), n, v, sideways::linalg::Par::Seq);
         let row = &logits[..v];
         let mx = row.iter().cloned().fold(f32::MIN, f32::max);
-        let lse = mx as f64
-            + row
-                .iter()
-                .map(|&z| ((z - mx) as f64).exp())
-                .sum::<f64>()
-                .ln();
+        let lse = mx as f64 + row.iter().map(|&z| ((z - mx) as f64).exp()).sum::<f64>().ln();
         assert!((losses[0] as f64 - (lse - row[targets[0] as usize] as f64)).abs() < 1e-4);
         g.throughput(Throughput::Elements(n as u64));
         for th in threads() {
@@ -174,30 +129,15 @@ mod kernels {
         // Attention over (32, 64, 128) with 4 heads, forward and backward.
         let qkv = values(n * 3 * d, 4);
         let dout = values(n * d, 5);
-        let (mut y, mut att, mut dqkv, mut scratch) = (
-            vec![0.0; n * d],
-            vec![0.0; b * nh * t * t],
-            vec![0.0; n * 3 * d],
-            vec![0.0; b * t * t],
-        );
+        let (mut y, mut att, mut dqkv, mut scratch) =
+            (vec![0.0; n * d], vec![0.0; b * nh * t * t], vec![0.0; n * 3 * d], vec![0.0; b * t * t]);
         g.throughput(Throughput::Elements(n as u64));
         for th in threads() {
             g.bench_function(format!("attention_tokens/{}t", th.count()), |bch| {
                 bch.iter(|| {
                     th.install(|par| {
                         attention::forward(&mut y, &mut att, &qkv, b, t, d, nh, par);
-                        attention::backward(
-                            &mut dqkv,
-                            &mut scratch,
-                            &dout,
-                            &qkv,
-                            &att,
-                            b,
-                            t,
-                            d,
-                            nh,
-                            par,
-                        );
+                        attention::backward(&mut dqkv, &mut scratch, &dout, &qkv, &att, b, t, d, nh, par);
                     })
                 })
             });
@@ -205,26 +145,16 @@ mod kernels {
 
         // LayerNorm (2048, 128) and GELU (2048, 512), forward and backward.
         let (gain, bias) = (values(d, 6), values(d, 7));
-        let (mut ln, mut mean, mut rstd, mut dx, mut dg, mut db) = (
-            vec![0.0; n * d],
-            vec![0.0; n],
-            vec![0.0; n],
-            vec![0.0; n * d],
-            vec![0.0; d],
-            vec![0.0; d],
-        );
+        let (mut ln, mut mean, mut rstd, mut dx, mut dg, mut db) =
+            (vec![0.0; n * d], vec![0.0; n], vec![0.0; n], vec![0.0; n * d], vec![0.0; d], vec![0.0; d]);
         let h = values(n * m, 8);
         let (mut gl, mut dh) = (vec![0.0; n * m], vec![0.0; n * m]);
         for th in threads() {
             g.bench_function(format!("layernorm_tokens/{}t", th.count()), |bch| {
                 bch.iter(|| {
                     th.install(|par| {
-                        layernorm::forward(
-                            &mut ln, &mut mean, &mut rstd, &x, &gain, &bias, n, d, par,
-                        );
-                        layernorm::backward(
-                            &mut dx, &mut dg, &mut db, &dout, &x, &mean, &rstd, &gain, n, d, par,
-                        );
+                        layernorm::forward(&mut ln, &mut mean, &mut rstd, &x, &gain, &bias, n, d, par);
+                        layernorm::backward(&mut dx, &mut dg, &mut db, &dout, &x, &mean, &rstd, &gain, n, d, par);
                     })
                 })
             });
@@ -241,12 +171,8 @@ mod kernels {
         // The RNN recurrence: 64 dependent steps of (32, 128) · (128, 128), forward and backward.
         let whh = values(d * d, 9);
         let pre = values(n * d, 10);
-        let (mut hs, mut dp, mut dw, mut dhs) = (
-            vec![0.0; n * d],
-            vec![0.0; n * d],
-            vec![0.0; d * d],
-            vec![0.0; n * d],
-        );
+        let (mut hs, mut dp, mut dw, mut dhs) =
+            (vec![0.0; n * d], vec![0.0; n * d], vec![0.0; d * d], vec![0.0; n * d]);
         for th in threads() {
             g.bench_function(format!("rnn_recurrence_tokens/{}t", th.count()), |bch| {
                 bch.iter(|| {

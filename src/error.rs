@@ -19,32 +19,16 @@ pub enum Error {
     },
     /// The corpus is missing, empty, not text, or too small for the configuration.
     #[error("corpus {what}: {problem}; {hint}")]
-    Corpus {
-        what: String,
-        problem: String,
-        hint: String,
-    },
+    Corpus { what: String, problem: String, hint: String },
     /// A hyper-parameter or size is out of range or inconsistent.
     #[error("invalid {name} = {value}: {hint}")]
-    Config {
-        name: &'static str,
-        value: String,
-        hint: String,
-    },
+    Config { name: &'static str, value: String, hint: String },
     /// A checkpoint file is truncated, corrupt, from another version or another model.
     #[error("checkpoint {}: {problem}; {hint}", path.display())]
-    Checkpoint {
-        path: PathBuf,
-        problem: String,
-        hint: String,
-    },
+    Checkpoint { path: PathBuf, problem: String, hint: String },
     /// A prompt the model cannot use.
     #[error("prompt {prompt:?}: {problem}; {hint}")]
-    Prompt {
-        prompt: String,
-        problem: String,
-        hint: String,
-    },
+    Prompt { prompt: String, problem: String, hint: String },
     /// The default-corpus grammar file has a mistake.
     #[error("grammar line {line}: {problem}")]
     Grammar { line: usize, problem: String },
@@ -53,32 +37,16 @@ pub enum Error {
 impl Error {
     /// A configuration error with its hint.
     pub fn config(name: &'static str, value: impl ToString, hint: impl Into<String>) -> Self {
-        Error::Config {
-            name,
-            value: value.to_string(),
-            hint: hint.into(),
-        }
+        Error::Config { name, value: value.to_string(), hint: hint.into() }
     }
 
     /// A corpus error with its hint.
-    pub fn corpus(
-        what: impl Into<String>,
-        problem: impl Into<String>,
-        hint: impl Into<String>,
-    ) -> Self {
-        Error::Corpus {
-            what: what.into(),
-            problem: problem.into(),
-            hint: hint.into(),
-        }
+    pub fn corpus(what: impl Into<String>, problem: impl Into<String>, hint: impl Into<String>) -> Self {
+        Error::Corpus { what: what.into(), problem: problem.into(), hint: hint.into() }
     }
 
     /// An I/O error on `path`.
     pub fn io(path: impl Into<PathBuf>, io: std::io::Error, hint: &'static str) -> Self {
-        Error::Io {
-            path: path.into(),
-            io,
-            hint,
-        }
+        Error::Io { path: path.into(), io, hint }
     }
 }

@@ -27,20 +27,11 @@ pub fn encode_prompt(vocab: &Vocab, prompt: &str) -> Result<Vec<u32>> {
         });
     }
     if ids.iter().all(|&id| id == 0) {
-        let known: Vec<&str> = vocab
-            .words()
-            .iter()
-            .skip(1)
-            .take(8)
-            .map(String::as_str)
-            .collect();
+        let known: Vec<&str> = vocab.words().iter().skip(1).take(8).map(String::as_str).collect();
         return Err(Error::Prompt {
             prompt: prompt.into(),
             problem: "none of its words is in the model's vocabulary".into(),
-            hint: format!(
-                "use words from the training corpus, e.g. {}",
-                known.join(", ")
-            ),
+            hint: format!("use words from the training corpus, e.g. {}", known.join(", ")),
         });
     }
     Ok(ids)
@@ -58,14 +49,7 @@ pub fn next_probs<'m>(model: &'m mut dyn LanguageModel, ids: &[u32], par: Par) -
 pub fn top_k(probs: &[f32], vocab: &Vocab, k: usize) -> Vec<Prediction> {
     let mut order: Vec<usize> = (0..probs.len()).collect();
     order.sort_by(|&a, &b| probs[b].total_cmp(&probs[a]).then(a.cmp(&b)));
-    order
-        .into_iter()
-        .take(k)
-        .map(|i| Prediction {
-            word: vocab.word(i as u32).to_string(),
-            prob: probs[i],
-        })
-        .collect()
+    order.into_iter().take(k).map(|i| Prediction { word: vocab.word(i as u32).to_string(), prob: probs[i] }).collect()
 }
 
 /// How to sample during generation.
@@ -88,11 +72,7 @@ pub fn generate(
     par: Par,
 ) -> Result<Vec<String>> {
     if !(s.temperature >= 0.0 && s.temperature <= 100.0) {
-        return Err(Error::config(
-            "temperature",
-            s.temperature,
-            "use 0 (greedy) to 100; 1 samples the model as it is",
-        ));
+        return Err(Error::config("temperature", s.temperature, "use 0 (greedy) to 100; 1 samples the model as it is"));
     }
     let mut rng = Rng::new(s.seed);
     let mut ids = ids.to_vec();
@@ -107,10 +87,8 @@ pub fn generate(
         let next = if s.temperature == 0.0 {
             cand[0].0
         } else {
-            let weights: Vec<f64> = cand
-                .iter()
-                .map(|&(_, p)| (p.max(1e-30) as f64).powf(1.0 / s.temperature as f64))
-                .collect();
+            let weights: Vec<f64> =
+                cand.iter().map(|&(_, p)| (p.max(1e-30) as f64).powf(1.0 / s.temperature as f64)).collect();
             let mut x = rng.uniform() * weights.iter().sum::<f64>();
             let pick = weights.iter().position(|&w| {
                 x -= w;

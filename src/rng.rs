@@ -20,9 +20,7 @@ impl Rng {
             z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
             z ^ (z >> 31)
         };
-        Rng {
-            s: [next(), next(), next(), next()],
-        }
+        Rng { s: [next(), next(), next(), next()] }
     }
 
     /// An independent stream derived from this seed and a label (e.g. one per tensor).
@@ -95,8 +93,6 @@ mod tests {
             c[r.below(4)] += 1;
             c
         });
-        assert!(counts
-            .iter()
-            .all(|&c| (c as f64 / n as f64 - 0.25).abs() < 0.01));
+        assert!(counts.iter().all(|&c| (c as f64 / n as f64 - 0.25).abs() < 0.01));
     }
 }

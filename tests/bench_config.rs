@@ -12,17 +12,11 @@ fn tokens_split_vocabulary_and_unk_rates_match_the_standard_config() {
     let corpus = Corpus::load(&path).unwrap();
     let text = tokenize::normalize(&corpus.text);
     let first: Vec<&str> = tokenize::tokens(&text).take(10).collect();
-    assert_eq!(
-        first.join(" "),
-        "first citizen : before we proceed any further , hear"
-    );
+    assert_eq!(first.join(" "), "first citizen : before we proceed any further , hear");
 
     let data = Dataset::new(&corpus, DataConfig::default()).unwrap();
     let s = data.stats();
-    assert_eq!(
-        (s.tokens, s.train_tokens, s.val_tokens),
-        (252_299, 227_069, 25_230)
-    );
+    assert_eq!((s.tokens, s.train_tokens, s.val_tokens), (252_299, 227_069, 25_230));
     let val_start: Vec<&str> = data.val[..5].iter().map(|&t| data.vocab.word(t)).collect();
     assert_eq!(val_start.join(" "), "that woo and free access");
     assert_eq!(data.vocab.len(), 4096);

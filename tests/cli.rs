@@ -6,10 +6,7 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 fn sideways(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_sideways"))
-        .args(args)
-        .output()
-        .unwrap()
+    Command::new(env!("CARGO_BIN_EXE_sideways")).args(args).output().unwrap()
 }
 
 /// The command must fail with exit code 1 and one `error:` line that contains `expect`.
@@ -19,10 +16,7 @@ fn fails(args: &[&str], expect: &str) {
     assert_eq!(out.status.code(), Some(1), "{args:?} should fail: {err}");
     let lines: Vec<&str> = err.lines().filter(|l| l.starts_with("error:")).collect();
     assert_eq!(lines.len(), 1, "{args:?}: {err}");
-    assert!(
-        lines[0].contains(expect),
-        "{args:?}: expected {expect:?} in {err}"
-    );
+    assert!(lines[0].contains(expect), "{args:?}: expected {expect:?} in {err}");
     assert!(!err.contains("panicked"), "{args:?}: {err}");
 }
 
@@ -36,11 +30,7 @@ fn write(dir: &Path, name: &str, bytes: &[u8]) -> String {
 fn small_run(dir: &Path) -> (String, String) {
     let corpus = dir.join("small.txt").to_str().unwrap().to_string();
     let out = sideways(&["corpus", "--tokens", "30000", "-o", &corpus]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let ckpt = dir.join("small.ckpt").to_str().unwrap().to_string();
     let out = sideways(&[
         "train",
@@ -59,10 +49,7 @@ fn small_run(dir: &Path) -> (String, String) {
     ]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{err}");
-    assert!(
-        err.contains("validation loss") && err.contains("saved"),
-        "{err}"
-    );
+    assert!(err.contains("validation loss") && err.contains("saved"), "{err}");
     (corpus, ckpt)
 }
 
@@ -70,49 +57,20 @@ fn small_run(dir: &Path) -> (String, String) {
 fn train_predict_generate_happy_path() {
     let dir = common::temp_dir("cli-happy");
     let (corpus, ckpt) = small_run(&dir);
-    let out = sideways(&[
-        "predict",
-        &ckpt,
-        "she wished him a good",
-        "-k",
-        "3",
-        "--json",
-    ]);
+    let out = sideways(&["predict", &ckpt, "she wished him a good", "-k", "3", "--json"]);
     assert!(out.status.success());
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["next"].as_array().unwrap().len(), 3);
-    let out = sideways(&[
-        "generate",
-        &ckpt,
-        "--prompt",
-        "once there was a",
-        "--words",
-        "12",
-    ]);
+    let out = sideways(&["generate", &ckpt, "--prompt", "once there was a", "--words", "12"]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
-        out.status.success()
-            && text.starts_with("once there was a ")
-            && text.split_whitespace().count() >= 14,
+        out.status.success() && text.starts_with("once there was a ") && text.split_whitespace().count() >= 14,
         "{text}"
     );
     // --json: one object per step, then the evaluation.
-    let out = sideways(&[
-        "train",
-        "--model",
-        "rnn",
-        "--corpus",
-        &corpus,
-        "--steps",
-        "3",
-        "--d-model",
-        "16",
-        "--json",
-    ]);
-    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let out = sideways(&["train", "--model", "rnn", "--corpus", &corpus, "--steps", "3", "--d-model", "16", "--json"]);
+    let lines: Vec<serde_json::Value> =
+        String::from_utf8_lossy(&out.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     assert_eq!(lines.len(), 4);
     assert_eq!(lines[2]["step"], 3);
     assert_eq!(lines[3]["event"], "eval");
@@ -126,18 +84,9 @@ fn bad_corpora_get_one_clear_line() {
     run(&dir.join("nope.txt").to_string_lossy(), "nope.txt");
     run(&write(&dir, "empty.txt", b""), "empty");
     run(&write(&dir, "blank.txt", b" \n\n  \t"), "empty");
-    run(
-        &write(&dir, "binary.txt", &[0x7f, b'E', b'L', b'F', 0, 1, 2]),
-        "binary",
-    );
-    run(
-        &write(&dir, "latin1.txt", b"caf\xe9 au lait"),
-        "not UTF-8 (invalid byte at offset 3)",
-    );
-    run(
-        &write(&dir, "tiny.txt", b"good morning. good night."),
-        "fewer than one batch",
-    );
+    run(&write(&dir, "binary.txt", &[0x7f, b'E', b'L', b'F', 0, 1, 2]), "binary");
+    run(&write(&dir, "latin1.txt", b"caf\xe9 au lait"), "not UTF-8 (invalid byte at offset 3)");
+    run(&write(&dir, "tiny.txt", b"good morning. good night."), "fewer than one batch");
     let empty_dir = dir.join("nothing");
     std::fs::create_dir_all(&empty_dir).unwrap();
     run(empty_dir.to_str().unwrap(), "no .txt files");
@@ -147,37 +96,14 @@ fn bad_corpora_get_one_clear_line() {
 fn bad_sizes_and_names_get_one_clear_line() {
     let t = ["train", "--steps", "1", "--model"];
     fails(&[&t[..], &["lstm"]].concat(), "use `rnn` or `transformer`");
-    fails(
-        &[&t[..], &["transformer", "--heads", "3"]].concat(),
-        "divisible",
-    );
+    fails(&[&t[..], &["transformer", "--heads", "3"]].concat(), "divisible");
     fails(&[&t[..], &["rnn", "--d-model", "0"]].concat(), "width");
-    fails(
-        &[&t[..], &["transformer", "--layers", "100000"]].concat(),
-        "layers",
-    );
-    fails(
-        &[
-            &t[..],
-            &["transformer", "--d-model", "16000", "--layers", "200"],
-        ]
-        .concat(),
-        "parameters",
-    );
+    fails(&[&t[..], &["transformer", "--layers", "100000"]].concat(), "layers");
+    fails(&[&t[..], &["transformer", "--d-model", "16000", "--layers", "200"]].concat(), "parameters");
     fails(&[&t[..], &["rnn", "--threads", "0"]].concat(), "threads");
     fails(&[&t[..], &["rnn", "--lr=-1"]].concat(), "learning rate");
-    fails(
-        &[&t[..], &["rnn", "--batch-size", "0"]].concat(),
-        "batch size",
-    );
-    fails(
-        &[
-            &t[..],
-            &["transformer", "--seq-len", "128", "--context", "64"],
-        ]
-        .concat(),
-        "context",
-    );
+    fails(&[&t[..], &["rnn", "--batch-size", "0"]].concat(), "batch size");
+    fails(&[&t[..], &["transformer", "--seq-len", "128", "--context", "64"]].concat(), "context");
 }
 
 #[test]
@@ -185,50 +111,19 @@ fn bad_checkpoints_and_prompts_get_one_clear_line() {
     let dir = common::temp_dir("cli-ckpt");
     let (_, ckpt) = small_run(&dir);
     let good = std::fs::read(&ckpt).unwrap();
-    fails(
-        &[
-            "predict",
-            &write(&dir, "cut.ckpt", &good[..good.len() / 3]),
-            "good",
-        ],
-        "truncated",
-    );
+    fails(&["predict", &write(&dir, "cut.ckpt", &good[..good.len() / 3]), "good"], "truncated");
     let mut bad = good.clone();
     let at = bad.len() / 2;
     bad[at] ^= 1;
-    fails(
-        &["predict", &write(&dir, "flip.ckpt", &bad), "good"],
-        "checksum",
-    );
+    fails(&["predict", &write(&dir, "flip.ckpt", &bad), "good"], "checksum");
     let mut v2 = good.clone();
     v2[8] = 9;
-    fails(
-        &["predict", &write(&dir, "v9.ckpt", &v2), "good"],
-        "format version 9",
-    );
-    fails(
-        &["predict", &write(&dir, "notes.ckpt", b"hello"), "good"],
-        "not a sideways checkpoint",
-    );
-    fails(
-        &["predict", &ckpt, "zebra xylophone"],
-        "none of its words is in the model's vocabulary",
-    );
+    fails(&["predict", &write(&dir, "v9.ckpt", &v2), "good"], "format version 9");
+    fails(&["predict", &write(&dir, "notes.ckpt", b"hello"), "good"], "not a sideways checkpoint");
+    fails(&["predict", &ckpt, "zebra xylophone"], "none of its words is in the model's vocabulary");
     fails(&["predict", &ckpt, "   "], "no words");
-    fails(
-        &["generate", &ckpt, "--prompt", "good", "--temperature=-1"],
-        "temperature",
-    );
-    fails(
-        &[
-            "train",
-            "--resume",
-            &write(&dir, "cut2.ckpt", &good[..100]),
-            "--steps",
-            "40",
-        ],
-        "truncated",
-    );
+    fails(&["generate", &ckpt, "--prompt", "good", "--temperature=-1"], "temperature");
+    fails(&["train", "--resume", &write(&dir, "cut2.ckpt", &good[..100]), "--steps", "40"], "truncated");
 }
 
 #[test]

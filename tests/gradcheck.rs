@@ -7,8 +7,7 @@ use common::{check_close, numeric_grad, project, to_f64, values};
 use sideways::embed::embedding;
 use sideways::linalg::Par;
 use sideways::model::{
-    self, attention, gelu, layernorm, linear, rnn_cell, softmax_ce, ModelConfig, RnnConfig,
-    TransformerConfig,
+    self, attention, gelu, layernorm, linear, rnn_cell, softmax_ce, ModelConfig, RnnConfig, TransformerConfig,
 };
 
 const EPS: f32 = 1e-2;
@@ -26,40 +25,11 @@ fn linear_layer() {
         project(&out, &r)
     };
     let (mut dx, mut dw, mut db) = (vec![0.0; n * di], vec![0.0; di * dout], vec![0.0; dout]);
-    linear::backward(
-        Some(&mut dx),
-        &mut dw,
-        &mut db,
-        &r,
-        &x,
-        &w,
-        n,
-        di,
-        dout,
-        Par::Seq,
-    );
+    linear::backward(Some(&mut dx), &mut dw, &mut db, &r, &x, &w, n, di, dout, Par::Seq);
     let (w0, b0, x0) = (w.clone(), b.clone(), x.clone());
-    check_close(
-        "linear dx",
-        &to_f64(&dx),
-        &numeric_grad(&mut x, EPS, |x| run(x, &w0, &b0)),
-        ATOL,
-        RTOL,
-    );
-    check_close(
-        "linear dw",
-        &to_f64(&dw),
-        &numeric_grad(&mut w, EPS, |w| run(&x0, w, &b0)),
-        ATOL,
-        RTOL,
-    );
-    check_close(
-        "linear db",
-        &to_f64(&db),
-        &numeric_grad(&mut b, EPS, |b| run(&x0, &w0, b)),
-        ATOL,
-        RTOL,
-    );
+    check_close("linear dx", &to_f64(&dx), &numeric_grad(&mut x, EPS, |x| run(x, &w0, &b0)), ATOL, RTOL);
+    check_close("linear dw", &to_f64(&dw), &numeric_grad(&mut w, EPS, |w| run(&x0, w, &b0)), ATOL, RTOL);
+    check_close("linear db", &to_f64(&db), &numeric_grad(&mut b, EPS, |b| run(&x0, &w0, b)), ATOL, RTOL);
 }
 
 #[test]
@@ -75,41 +45,11 @@ fn layernorm_layer() {
     let (mut out, mut m, mut s) = (vec![0.0; n * c], vec![0.0; n], vec![0.0; n]);
     layernorm::forward(&mut out, &mut m, &mut s, &x, &g, &b, n, c, Par::Seq);
     let (mut dx, mut dg, mut db) = (vec![0.0; n * c], vec![0.0; c], vec![0.0; c]);
-    layernorm::backward(
-        &mut dx,
-        &mut dg,
-        &mut db,
-        &r,
-        &x,
-        &m,
-        &s,
-        &g,
-        n,
-        c,
-        Par::Seq,
-    );
+    layernorm::backward(&mut dx, &mut dg, &mut db, &r, &x, &m, &s, &g, n, c, Par::Seq);
     let (x0, g0, b0) = (x.clone(), g.clone(), b.clone());
-    check_close(
-        "layernorm dx",
-        &to_f64(&dx),
-        &numeric_grad(&mut x, EPS, |x| run(x, &g0, &b0)),
-        ATOL,
-        RTOL,
-    );
-    check_close(
-        "layernorm dg",
-        &to_f64(&dg),
-        &numeric_grad(&mut g, EPS, |g| run(&x0, g, &b0)),
-        ATOL,
-        RTOL,
-    );
-    check_close(
-        "layernorm db",
-        &to_f64(&db),
-        &numeric_grad(&mut b, EPS, |b| run(&x0, &g0, b)),
-        ATOL,
-        RTOL,
-    );
+    check_close("layernorm dx", &to_f64(&dx), &numeric_grad(&mut x, EPS, |x| run(x, &g0, &b0)), ATOL, RTOL);
+    check_close("layernorm dg", &to_f64(&dg), &numeric_grad(&mut g, EPS, |g| run(&x0, g, &b0)), ATOL, RTOL);
+    check_close("layernorm db", &to_f64(&db), &numeric_grad(&mut b, EPS, |b| run(&x0, &g0, b)), ATOL, RTOL);
 }
 
 #[test]
@@ -142,13 +82,7 @@ fn softmax_cross_entropy_layer() {
         assert!((row.iter().sum::<f32>() - 1.0).abs() < 1e-6);
     }
     softmax_ce::backward(&mut probs, &targets, 1.0 / n as f32, n, v, Par::Seq);
-    check_close(
-        "softmax+ce dlogits",
-        &to_f64(&probs),
-        &numeric_grad(&mut logits, EPS, mean_loss),
-        ATOL,
-        RTOL,
-    );
+    check_close("softmax+ce dlogits", &to_f64(&probs), &numeric_grad(&mut logits, EPS, mean_loss), ATOL, RTOL);
 }
 
 #[test]
@@ -170,25 +104,8 @@ fn causal_attention_layer() {
         assert!((row.iter().sum::<f32>() - 1.0).abs() < 1e-6);
     }
     let (mut dqkv, mut scratch) = (vec![0.0; qkv.len()], vec![0.0; b * t * t]);
-    attention::backward(
-        &mut dqkv,
-        &mut scratch,
-        &r,
-        &qkv,
-        &att,
-        b,
-        t,
-        c,
-        nh,
-        Par::Seq,
-    );
-    check_close(
-        "attention dqkv",
-        &to_f64(&dqkv),
-        &numeric_grad(&mut qkv, EPS, run),
-        ATOL,
-        RTOL,
-    );
+    attention::backward(&mut dqkv, &mut scratch, &r, &qkv, &att, b, t, c, nh, Par::Seq);
+    check_close("attention dqkv", &to_f64(&dqkv), &numeric_grad(&mut qkv, EPS, run), ATOL, RTOL);
 }
 
 #[test]
@@ -206,20 +123,8 @@ fn rnn_cell_recurrence() {
     let (mut dp, mut dw, mut dhs) = (vec![0.0; t * b * h], vec![0.0; h * h], r.clone());
     rnn_cell::backward(&mut dp, &mut dw, &mut dhs, &hs, &w, t, b, h, Par::Seq);
     let (p0, w0) = (p.clone(), w.clone());
-    check_close(
-        "rnn cell dp",
-        &to_f64(&dp),
-        &numeric_grad(&mut p, EPS, |p| run(p, &w0)),
-        ATOL,
-        RTOL,
-    );
-    check_close(
-        "rnn cell dw_hh",
-        &to_f64(&dw),
-        &numeric_grad(&mut w, EPS, |w| run(&p0, w)),
-        ATOL,
-        RTOL,
-    );
+    check_close("rnn cell dp", &to_f64(&dp), &numeric_grad(&mut p, EPS, |p| run(p, &w0)), ATOL, RTOL);
+    check_close("rnn cell dw_hh", &to_f64(&dw), &numeric_grad(&mut w, EPS, |w| run(&p0, w)), ATOL, RTOL);
 }
 
 #[test]
@@ -256,13 +161,7 @@ fn check_whole_model(config: ModelConfig, b: usize, t: usize) {
         let mut numeric = Vec::new();
         for dir in 0..3 {
             let u = values(100 + 10 * k as u64 + dir, spec.len());
-            analytic.push(
-                grads[spec.range()]
-                    .iter()
-                    .zip(&u)
-                    .map(|(&g, &u)| g as f64 * u as f64)
-                    .sum::<f64>(),
-            );
+            analytic.push(grads[spec.range()].iter().zip(&u).map(|(&g, &u)| g as f64 * u as f64).sum::<f64>());
             let mut loss_at = |sign: f32| {
                 let params = m.params_and_grads().0;
                 for (p, &u) in params[spec.range()].iter_mut().zip(&u) {
@@ -277,38 +176,18 @@ fn check_whole_model(config: ModelConfig, b: usize, t: usize) {
             };
             numeric.push((loss_at(1.0) - loss_at(-1.0)) / (2.0 * EPS as f64));
         }
-        check_close(
-            &format!("{:?} {}", config.kind(), spec.name),
-            &analytic,
-            &numeric,
-            2e-4,
-            2e-2,
-        );
+        check_close(&format!("{:?} {}", config.kind(), spec.name), &analytic, &numeric, 2e-4, 2e-2);
     }
 }
 
 #[test]
 fn whole_rnn_model() {
-    check_whole_model(
-        ModelConfig::Rnn(RnnConfig {
-            vocab_size: 11,
-            d_model: 5,
-            hidden_size: 6,
-        }),
-        2,
-        5,
-    );
+    check_whole_model(ModelConfig::Rnn(RnnConfig { vocab_size: 11, d_model: 5, hidden_size: 6 }), 2, 5);
 }
 
 #[test]
 fn whole_transformer_model() {
-    let config = TransformerConfig {
-        vocab_size: 11,
-        d_model: 8,
-        n_heads: 2,
-        n_layers: 2,
-        context_len: 6,
-        mlp_size: 12,
-    };
+    let config =
+        TransformerConfig { vocab_size: 11, d_model: 8, n_heads: 2, n_layers: 2, context_len: 6, mlp_size: 12 };
     check_whole_model(ModelConfig::Transformer(config), 2, 5);
 }

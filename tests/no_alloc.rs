@@ -35,34 +35,22 @@ static GLOBAL: Counting = Counting;
 
 #[test]
 fn training_steps_do_not_allocate() {
-    let data =
-        Arc::new(Dataset::new(&common::small_corpus(40_000), DataConfig::default()).unwrap());
+    let data = Arc::new(Dataset::new(&common::small_corpus(40_000), DataConfig::default()).unwrap());
     for kind in ModelKind::ALL {
         for threads in [1, 2] {
-            let model =
-                model::build(&ModelConfig::standard(kind, data.vocab.len()), 1, None).unwrap();
-            let config = TrainConfig {
-                batch_size: 8,
-                ..TrainConfig::default()
-            };
-            let mut t =
-                Trainer::new(model, data.clone(), config, Threads::new(threads).unwrap()).unwrap();
+            let model = model::build(&ModelConfig::standard(kind, data.vocab.len()), 1, None).unwrap();
+            let config = TrainConfig { batch_size: 8, ..TrainConfig::default() };
+            let mut t = Trainer::new(model, data.clone(), config, Threads::new(threads).unwrap()).unwrap();
             let start = ALLOCATIONS.load(Ordering::SeqCst);
             t.step();
-            assert!(
-                ALLOCATIONS.load(Ordering::SeqCst) > start,
-                "the first step allocates its activations"
-            );
+            assert!(ALLOCATIONS.load(Ordering::SeqCst) > start, "the first step allocates its activations");
             t.step();
             let before = ALLOCATIONS.load(Ordering::SeqCst);
             for _ in 0..3 {
                 t.step();
             }
             let during = ALLOCATIONS.load(Ordering::SeqCst) - before;
-            assert_eq!(
-                during, 0,
-                "{kind} on {threads} threads: {during} allocations in 3 steps"
-            );
+            assert_eq!(during, 0, "{kind} on {threads} threads: {during} allocations in 3 steps");
         }
     }
 }

@@ -38,11 +38,7 @@ impl Machine {
         for (slot, v) in load_average.iter_mut().zip(load.split_whitespace()) {
             *slot = v.parse().unwrap_or(f64::NAN);
         }
-        Machine {
-            cpu,
-            cores: Threads::available(),
-            load_average,
-        }
+        Machine { cpu, cores: Threads::available(), load_average }
     }
 }
 
@@ -73,25 +69,12 @@ pub fn measure(
     threads: &Threads,
     peak_gflops: f64,
 ) -> Result<SpeedPoint> {
-    let sizes = SizeOverrides {
-        context_len: Some(seq_len),
-        ..Default::default()
-    };
+    let sizes = SizeOverrides { context_len: Some(seq_len), ..Default::default() };
     let config = ModelConfig::with_overrides(kind, data.vocab.len(), sizes);
-    let train = TrainConfig {
-        seq_len,
-        ..TrainConfig::default()
-    };
-    let mut trainer = Trainer::new(
-        model::build(&config, train.seed, None)?,
-        data.clone(),
-        train,
-        threads.clone(),
-    )?;
-    let mut times: Vec<f64> = (0..WARMUP_STEPS + TIMED_STEPS)
-        .map(|_| trainer.step().seconds)
-        .skip(WARMUP_STEPS as usize)
-        .collect();
+    let train = TrainConfig { seq_len, ..TrainConfig::default() };
+    let mut trainer = Trainer::new(model::build(&config, train.seed, None)?, data.clone(), train, threads.clone())?;
+    let mut times: Vec<f64> =
+        (0..WARMUP_STEPS + TIMED_STEPS).map(|_| trainer.step().seconds).skip(WARMUP_STEPS as usize).collect();
     times.sort_by(f64::total_cmp);
     let median = times[times.len() / 2];
     let tokens_per_s = (train.batch_size * seq_len) as f64 / median;

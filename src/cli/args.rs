@@ -27,10 +27,7 @@ pub struct DataArgs {
 impl DataArgs {
     pub fn config(&self) -> DataConfig {
         DataConfig {
-            vocab: VocabConfig {
-                max_size: self.vocab_size,
-                min_count: self.min_count,
-            },
+            vocab: VocabConfig { max_size: self.vocab_size, min_count: self.min_count },
             ..DataConfig::default()
         }
     }
@@ -108,19 +105,11 @@ impl RunArgs {
             seq_len: self.seq_len,
             seed: self.seed,
             data_seed: self.data_seed,
-            optimizer: AdamWConfig {
-                lr: self.lr,
-                weight_decay: self.weight_decay,
-                ..AdamWConfig::default()
-            },
+            optimizer: AdamWConfig { lr: self.lr, weight_decay: self.weight_decay, ..AdamWConfig::default() },
             schedule: if self.warmup == 0 {
                 LrSchedule::Constant
             } else {
-                LrSchedule::WarmupCosine {
-                    warmup: self.warmup,
-                    total: steps,
-                    min_ratio: 0.1,
-                }
+                LrSchedule::WarmupCosine { warmup: self.warmup, total: steps, min_ratio: 0.1 }
             },
         }
     }

@@ -33,16 +33,8 @@ pub struct BenchArgs {
 }
 
 pub fn run(a: &BenchArgs) -> anyhow::Result<()> {
-    let kinds = a
-        .models
-        .iter()
-        .map(|m| m.parse())
-        .collect::<Result<Vec<ModelKind>, _>>()?;
-    let pools = a
-        .threads
-        .iter()
-        .map(|&n| Threads::new(n))
-        .collect::<Result<Vec<_>, _>>()?;
+    let kinds = a.models.iter().map(|m| m.parse()).collect::<Result<Vec<ModelKind>, _>>()?;
+    let pools = a.threads.iter().map(|&n| Threads::new(n)).collect::<Result<Vec<_>, _>>()?;
     let corpus = Corpus::from_option(a.corpus.as_deref())?;
     let data = Arc::new(Dataset::new(&corpus, DataConfig::default())?);
     let machine = Machine::read();
@@ -50,26 +42,16 @@ pub fn run(a: &BenchArgs) -> anyhow::Result<()> {
     if !a.json {
         println!(
             "machine: {} ({} cores), load average {:.2} {:.2} {:.2} before the run",
-            machine.cpu,
-            machine.cores,
-            machine.load_average[0],
-            machine.load_average[1],
-            machine.load_average[2]
+            machine.cpu, machine.cores, machine.load_average[0], machine.load_average[1], machine.load_average[2]
         );
         println!(
             "corpus {}: vocabulary {}, batch 32 windows, step time = median of steps 10..50",
             data.name,
             data.vocab.len()
         );
-        let peak_list: Vec<String> = pools
-            .iter()
-            .zip(&peaks)
-            .map(|(t, p)| format!("{} thread(s) {p:.0}", t.count()))
-            .collect();
-        println!(
-            "matmul peak (faer, 512x512x512 f32), GFLOP/s: {}\n",
-            peak_list.join(", ")
-        );
+        let peak_list: Vec<String> =
+            pools.iter().zip(&peaks).map(|(t, p)| format!("{} thread(s) {p:.0}", t.count())).collect();
+        println!("matmul peak (faer, 512x512x512 f32), GFLOP/s: {}\n", peak_list.join(", "));
         println!(
             "{:<12} {:>5} {:>7} {:>11} {:>9} {:>8} {:>7} {:>9}",
             "model", "seq", "threads", "tokens/s", "step ms", "GFLOP/s", "% peak", "speed-up"

@@ -44,11 +44,7 @@ pub fn run(a: &CorpusArgs) -> anyhow::Result<()> {
     match &a.output {
         Some(path) => {
             write_atomically(path, text.as_bytes())?;
-            eprintln!(
-                "wrote {} ({} tokens)",
-                path.display(),
-                text.split_whitespace().count()
-            );
+            eprintln!("wrote {} ({} tokens)", path.display(), text.split_whitespace().count());
         }
         None => print!("{text}"),
     }

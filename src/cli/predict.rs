@@ -62,19 +62,9 @@ pub fn run_predict(a: &PredictArgs) -> anyhow::Result<()> {
         );
         return Ok(());
     }
-    println!(
-        "{} after {} steps: {} ...",
-        model.kind(),
-        ckpt.header.step,
-        a.prompt
-    );
+    println!("{} after {} steps: {} ...", model.kind(), ckpt.header.step, a.prompt);
     for p in &top {
-        println!(
-            "  {:<14} {:5.1}%  {}",
-            p.word,
-            100.0 * p.prob,
-            "#".repeat((p.prob * 40.0).round() as usize)
-        );
+        println!("  {:<14} {:5.1}%  {}", p.word, 100.0 * p.prob, "#".repeat((p.prob * 40.0).round() as usize));
     }
     Ok(())
 }
@@ -84,24 +74,10 @@ pub fn run_generate(a: &GenerateArgs) -> anyhow::Result<()> {
     let vocab = &ckpt.header.vocab;
     let ids = predict::encode_prompt(vocab, &a.prompt)?;
     let mut model = ckpt.model()?;
-    let sampling = Sampling {
-        temperature: a.temperature,
-        top_k: a.top_k,
-        seed: a.seed,
-    };
-    let words = predict::generate(
-        model.as_mut(),
-        vocab,
-        &ids,
-        a.words,
-        sampling,
-        Threads::new(1)?.par(),
-    )?;
+    let sampling = Sampling { temperature: a.temperature, top_k: a.top_k, seed: a.seed };
+    let words = predict::generate(model.as_mut(), vocab, &ids, a.words, sampling, Threads::new(1)?.par())?;
     if a.json {
-        println!(
-            "{}",
-            json!({"model": model.kind().name(), "prompt": a.prompt, "words": words})
-        );
+        println!("{}", json!({"model": model.kind().name(), "prompt": a.prompt, "words": words}));
     } else {
         let prompt: Vec<String> = ids.iter().map(|&i| vocab.word(i).to_string()).collect();
         println!("{}", tokenize::detokenize(&[prompt, words].concat()));

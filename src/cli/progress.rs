@@ -58,8 +58,8 @@ impl Progress {
             println!("{line}");
             return;
         }
-        let eta = (self.total.saturating_sub(r.step)) as f64 * self.recent.iter().sum::<f64>()
-            / self.recent.len() as f64;
+        let eta =
+            (self.total.saturating_sub(r.step)) as f64 * self.recent.iter().sum::<f64>() / self.recent.len() as f64;
         let line = format!(
             "{:<12} step {:>5}/{:<5} loss {:6.3}  {:>9} tok/s  ETA {}",
             self.label,
@@ -71,10 +71,7 @@ impl Progress {
         );
         if self.tty {
             // Redraw at most 10 times a second; always draw the last step.
-            let due = self
-                .last_draw
-                .is_none_or(|t| t.elapsed().as_millis() >= 100)
-                || r.step == self.total;
+            let due = self.last_draw.is_none_or(|t| t.elapsed().as_millis() >= 100) || r.step == self.total;
             if due {
                 eprint!("\r{line}\x1b[K");
                 let _ = std::io::stderr().flush();

@@ -39,13 +39,7 @@ pub struct SummaryArgs {
 
 impl Default for SummaryArgs {
     fn default() -> Self {
-        SummaryArgs {
-            steps: 150,
-            threads: None,
-            seed: 1337,
-            corpus: None,
-            json: false,
-        }
+        SummaryArgs { steps: 150, threads: None, seed: 1337, corpus: None, json: false }
     }
 }
 
@@ -75,10 +69,7 @@ pub fn train_and_summarise(
     threads: Threads,
     json: bool,
 ) -> crate::error::Result<ModelSummary> {
-    let config = TrainConfig {
-        seed,
-        ..TrainConfig::default()
-    };
+    let config = TrainConfig { seed, ..TrainConfig::default() };
     let model = model::build(&ModelConfig::standard(kind, data.vocab.len()), seed, None)?;
     let mut trainer = Trainer::new(model, data.clone(), config, threads.clone())?;
     let mut progress = Progress::new(kind.name(), steps, json);
@@ -110,8 +101,7 @@ pub fn train_and_summarise(
         train_loss: tail.iter().sum::<f32>() / tail.len().max(1) as f32,
         val_loss: eval.loss,
         accuracy: eval.accuracy,
-        tokens_per_s: (config.batch_size * config.seq_len) as f64
-            / median(&times[times.len().min(9)..]),
+        tokens_per_s: (config.batch_size * config.seq_len) as f64 / median(&times[times.len().min(9)..]),
         seconds: times.iter().sum(),
         next,
     })
@@ -159,18 +149,10 @@ pub fn run(a: &SummaryArgs) -> anyhow::Result<()> {
 /// One sentence that reads the table: who learned more per step, who was faster per second.
 pub fn moral(results: &[ModelSummary], threads: usize) -> String {
     let best = |key: &dyn Fn(&ModelSummary) -> f64| {
-        results
-            .iter()
-            .max_by(|a, b| key(a).total_cmp(&key(b)))
-            .expect("two models")
+        results.iter().max_by(|a, b| key(a).total_cmp(&key(b))).expect("two models")
     };
     let (learner, fastest) = (best(&|r| -r.val_loss as f64), best(&|r| r.tokens_per_s));
-    let other = |r: &ModelSummary| {
-        results
-            .iter()
-            .find(|o| o.model != r.model)
-            .expect("two models")
-    };
+    let other = |r: &ModelSummary| results.iter().find(|o| o.model != r.model).expect("two models");
     format!(
         "In {} steps the {} learned more per step (validation loss {:.3} vs {:.3}); the {} got through more words per second on {threads} thread(s) ({} vs {} tokens/s).\n\
          See `sideways bench` for how each one scales with threads.",
@@ -187,65 +169,23 @@ pub fn moral(results: &[ModelSummary], threads: usize) -> String {
 /// The side-by-side table.
 pub fn table(results: &[ModelSummary]) -> String {
     let mut rows: Vec<(String, Vec<String>)> = vec![
-        (
-            "".into(),
-            results.iter().map(|r| r.model.name().to_string()).collect(),
-        ),
-        (
-            "parameters".into(),
-            results
-                .iter()
-                .map(|r| thousands(r.parameters as f64))
-                .collect(),
-        ),
-        (
-            "train loss (last 10 steps)".into(),
-            results
-                .iter()
-                .map(|r| format!("{:.3}", r.train_loss))
-                .collect(),
-        ),
-        (
-            "validation loss".into(),
-            results
-                .iter()
-                .map(|r| format!("{:.3}", r.val_loss))
-                .collect(),
-        ),
-        (
-            "next-word accuracy".into(),
-            results
-                .iter()
-                .map(|r| format!("{:.1}%", 100.0 * r.accuracy))
-                .collect(),
-        ),
-        (
-            "training tokens/s".into(),
-            results.iter().map(|r| thousands(r.tokens_per_s)).collect(),
-        ),
-        (
-            "training time".into(),
-            results
-                .iter()
-                .map(|r| format!("{:.1} s", r.seconds))
-                .collect(),
-        ),
+        ("".into(), results.iter().map(|r| r.model.name().to_string()).collect()),
+        ("parameters".into(), results.iter().map(|r| thousands(r.parameters as f64)).collect()),
+        ("train loss (last 10 steps)".into(), results.iter().map(|r| format!("{:.3}", r.train_loss)).collect()),
+        ("validation loss".into(), results.iter().map(|r| format!("{:.3}", r.val_loss)).collect()),
+        ("next-word accuracy".into(), results.iter().map(|r| format!("{:.1}%", 100.0 * r.accuracy)).collect()),
+        ("training tokens/s".into(), results.iter().map(|r| thousands(r.tokens_per_s)).collect()),
+        ("training time".into(), results.iter().map(|r| format!("{:.1} s", r.seconds)).collect()),
     ];
     for (i, prompt) in PROMPTS.iter().enumerate() {
         for k in 0..5 {
-            let label = if k == 0 {
-                format!("after \"{prompt}\"")
-            } else {
-                String::new()
-            };
+            let label = if k == 0 { format!("after \"{prompt}\"") } else { String::new() };
             rows.push((
                 label,
                 results
                     .iter()
                     .map(|r| {
-                        r.next[i].1.get(k).map_or(String::new(), |p| {
-                            format!("{:<10} {:4.1}%", p.word, 100.0 * p.prob)
-                        })
+                        r.next[i].1.get(k).map_or(String::new(), |p| format!("{:<10} {:4.1}%", p.word, 100.0 * p.prob))
                     })
                     .collect(),
             ));

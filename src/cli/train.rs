@@ -52,11 +52,8 @@ pub fn run(a: &TrainArgs) -> anyhow::Result<()> {
         None => {
             let kind: ModelKind = a.model.as_deref().unwrap_or("").parse()?;
             let data = Dataset::new(&corpus, a.data.config())?;
-            let config = model::ModelConfig::with_overrides(
-                kind,
-                data.vocab.len(),
-                a.model_sizes.overrides(a.run.seq_len),
-            );
+            let config =
+                model::ModelConfig::with_overrides(kind, data.vocab.len(), a.model_sizes.overrides(a.run.seq_len));
             let model = model::build(&config, a.run.seed, None)?;
             Trainer::new(model, Arc::new(data), a.run.config(a.steps), threads)?
         }
@@ -91,10 +88,7 @@ pub fn run(a: &TrainArgs) -> anyhow::Result<()> {
     let e = trainer.evaluate();
     progress.eval(trainer.steps_done(), &e);
     if let Some(path) = &save {
-        trainer
-            .checkpoint()
-            .save(path)
-            .with_context(|| "saving the checkpoint")?;
+        trainer.checkpoint().save(path).with_context(|| "saving the checkpoint")?;
         if !a.json {
             eprintln!("saved {}", path.display());
         }

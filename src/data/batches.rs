@@ -47,16 +47,8 @@ impl Batcher {
                 (STRIDE + rng.below(windows), rng.below(windows))
             }
         };
-        let stride = (start..)
-            .find(|&s| gcd(s, windows) == 1)
-            .expect("a coprime exists");
-        Ok(Batcher {
-            batch_size,
-            seq_len,
-            windows,
-            stride,
-            offset,
-        })
+        let stride = (start..).find(|&s| gcd(s, windows) == 1).expect("a coprime exists");
+        Ok(Batcher { batch_size, seq_len, windows, stride, offset })
     }
 
     /// Number of distinct windows.
@@ -113,11 +105,8 @@ mod tests {
                 }
             }
         }
-        let order = |seed| {
-            (1..4)
-                .map(|s| Batcher::new(tokens.len(), 4, 3, seed).unwrap().window(s, 0))
-                .collect::<Vec<_>>()
-        };
+        let order =
+            |seed| (1..4).map(|s| Batcher::new(tokens.len(), 4, 3, seed).unwrap().window(s, 0)).collect::<Vec<_>>();
         assert_eq!(order(5), order(5));
         assert_ne!(order(5), order(6));
         let b = Batcher::new(tokens.len(), 4, 3, 0).unwrap();

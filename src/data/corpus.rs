@@ -32,13 +32,8 @@ impl Corpus {
     /// blank lines).
     pub fn load(path: &Path) -> Result<Corpus> {
         let what = path.display().to_string();
-        let meta = std::fs::metadata(path).map_err(|e| {
-            Error::io(
-                path,
-                e,
-                "give the path of a UTF-8 .txt file or a folder of them",
-            )
-        })?;
+        let meta = std::fs::metadata(path)
+            .map_err(|e| Error::io(path, e, "give the path of a UTF-8 .txt file or a folder of them"))?;
         let files: Vec<PathBuf> = if meta.is_dir() {
             let mut files: Vec<PathBuf> = std::fs::read_dir(path)
                 .map_err(|e| Error::io(path, e, "check the folder's permissions"))?
@@ -47,11 +42,7 @@ impl Corpus {
                 .collect();
             files.sort();
             if files.is_empty() {
-                return Err(Error::corpus(
-                    what,
-                    "the folder holds no .txt files",
-                    "put UTF-8 .txt files in it",
-                ));
+                return Err(Error::corpus(what, "the folder holds no .txt files", "put UTF-8 .txt files in it"));
             }
             files
         } else {
@@ -65,15 +56,9 @@ impl Corpus {
             text.push_str(&read_text(file)?);
         }
         if text.split_whitespace().next().is_none() {
-            return Err(Error::corpus(
-                what,
-                "it is empty",
-                "give a file with some text in it",
-            ));
+            return Err(Error::corpus(what, "it is empty", "give a file with some text in it"));
         }
-        let name = path
-            .file_name()
-            .map_or(what.clone(), |n| n.to_string_lossy().into_owned());
+        let name = path.file_name().map_or(what.clone(), |n| n.to_string_lossy().into_owned());
         Ok(Corpus { name, text })
     }
 }
@@ -81,8 +66,7 @@ impl Corpus {
 /// Read one file as text, refusing binary files and invalid UTF-8 with the offending offset.
 fn read_text(path: &Path) -> Result<String> {
     let what = path.display().to_string();
-    let bytes = std::fs::read(path)
-        .map_err(|e| Error::io(path, e, "check that the file exists and is readable"))?;
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e, "check that the file exists and is readable"))?;
     if let Some(pos) = bytes.iter().position(|&b| b == 0) {
         return Err(Error::corpus(
             what,
@@ -93,10 +77,7 @@ fn read_text(path: &Path) -> Result<String> {
     String::from_utf8(bytes).map_err(|e| {
         Error::corpus(
             what,
-            format!(
-                "it is not UTF-8 (invalid byte at offset {})",
-                e.utf8_error().valid_up_to()
-            ),
+            format!("it is not UTF-8 (invalid byte at offset {})", e.utf8_error().valid_up_to()),
             "convert it to UTF-8, e.g. `iconv -f latin1 -t utf-8`",
         )
     })

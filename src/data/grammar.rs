@@ -42,12 +42,7 @@ enum Section {
     Habit,
 }
 
-const TEMPLATE_SECTIONS: [Section; 4] = [
-    Section::Opening,
-    Section::Middle,
-    Section::Ending,
-    Section::Habit,
-];
+const TEMPLATE_SECTIONS: [Section; 4] = [Section::Opening, Section::Middle, Section::Ending, Section::Habit];
 
 /// A parsed grammar, ready to generate text.
 #[derive(Clone, Debug)]
@@ -70,18 +65,11 @@ impl Grammar {
 
     /// Parse a grammar file; errors name the line.
     pub fn parse(text: &str) -> Result<Grammar> {
-        let mut g = Grammar {
-            cast: Vec::new(),
-            lists: HashMap::new(),
-            templates: HashMap::new(),
-        };
+        let mut g = Grammar { cast: Vec::new(), lists: HashMap::new(), templates: HashMap::new() };
         let mut section = None;
         for (i, raw) in text.lines().enumerate() {
             let line_no = i + 1;
-            let err = |problem: String| Error::Grammar {
-                line: line_no,
-                problem,
-            };
+            let err = |problem: String| Error::Grammar { line: line_no, problem };
             let line = raw.trim();
             if line.is_empty() || line.starts_with('#') {
                 continue;
@@ -94,7 +82,11 @@ impl Grammar {
                     "middle" => Section::Middle,
                     "ending" => Section::Ending,
                     "habit" => Section::Habit,
-                    other => return Err(err(format!("unknown section [{other}]; use [cast], [words], [opening], [middle], [ending] or [habit]"))),
+                    other => {
+                        return Err(err(format!(
+                            "unknown section [{other}]; use [cast], [words], [opening], [middle], [ending] or [habit]"
+                        )))
+                    }
                 });
                 continue;
             }
@@ -114,9 +106,8 @@ impl Grammar {
                     });
                 }
                 Some(Section::Words) => {
-                    let (name, words) = line
-                        .split_once('=')
-                        .ok_or_else(|| err("a word list is `name = word | word`".into()))?;
+                    let (name, words) =
+                        line.split_once('=').ok_or_else(|| err("a word list is `name = word | word`".into()))?;
                     let words: Vec<String> = words
                         .split('|')
                         .map(|w| w.split_whitespace().collect::<Vec<_>>().join(" "))
@@ -129,18 +120,13 @@ impl Grammar {
                 }
                 Some(s) => {
                     let (weight, body) = match line.split_once("* ") {
-                        Some((w, body)) if w.chars().all(|c| c.is_ascii_digit()) => (
-                            w.parse::<usize>()
-                                .map_err(|_| err(format!("bad weight {w}")))?,
-                            body,
-                        ),
+                        Some((w, body)) if w.chars().all(|c| c.is_ascii_digit()) => {
+                            (w.parse::<usize>().map_err(|_| err(format!("bad weight {w}")))?, body)
+                        }
                         _ => (1, line),
                     };
                     let parts = parse_template(body).map_err(err)?;
-                    g.templates
-                        .entry(s)
-                        .or_default()
-                        .push(Template { weight, parts });
+                    g.templates.entry(s).or_default().push(Template { weight, parts });
                 }
             }
         }
@@ -155,10 +141,7 @@ impl Grammar {
             return Err(err("the [cast] needs at least two characters".into()));
         }
         for s in TEMPLATE_SECTIONS {
-            let templates = self
-                .templates
-                .get(&s)
-                .ok_or_else(|| err(format!("section {s:?} has no templates")))?;
+            let templates = self.templates.get(&s).ok_or_else(|| err(format!("section {s:?} has no templates")))?;
             for t in templates {
                 for part in &t.parts {
                     let Part::Slot(name) = part else { continue };
@@ -167,7 +150,10 @@ impl Grammar {
                     }
                     for c in &self.cast {
                         if self.list(name, c).is_none() {
-                            return Err(err(format!("slot {{{name}}} has no word list for the {} (define `{name}` or `{name}.TAG`)", c.noun)));
+                            return Err(err(format!(
+                                "slot {{{name}}} has no word list for the {} (define `{name}` or `{name}.TAG`)",
+                                c.noun
+                            )));
                         }
                     }
                 }
@@ -258,9 +244,7 @@ fn parse_template(body: &str) -> std::result::Result<Vec<Part>, String> {
                 .strip_suffix('}')
                 .filter(|s| !s.is_empty() && !s.contains(['{', '}']))
                 .map(|s| Part::Slot(s.to_string()))
-                .ok_or_else(|| {
-                    format!("bad slot {w}: write slots as {{name}} separated by spaces")
-                }),
+                .ok_or_else(|| format!("bad slot {w}: write slots as {{name}} separated by spaces")),
             None => Ok(Part::Word(w.to_string())),
         })
         .collect()
@@ -287,11 +271,8 @@ mod tests {
         for story in text.lines().filter(|s| s.starts_with("once there was a")) {
             let words: Vec<&str> = story.split_whitespace().collect();
             let noun = words[words.iter().position(|&w| w == "who").unwrap() - 1];
-            let female = [
-                "queen", "princess", "lady", "woman", "girl", "mother", "daughter", "sister",
-                "aunt", "wife",
-            ]
-            .contains(&noun);
+            let female = ["queen", "princess", "lady", "woman", "girl", "mother", "daughter", "sister", "aunt", "wife"]
+                .contains(&noun);
             let wrong = if female { "he" } else { "she" };
             assert!(!words.contains(&wrong), "{noun}: {story}");
         }
@@ -301,7 +282,10 @@ mod tests {
     fn grammar_errors_name_the_line() {
         let e = Grammar::parse("[cast]\nking he him his\n[nope]\n").unwrap_err();
         assert!(e.to_string().contains("line 3"), "{e}");
-        let e = Grammar::parse("[cast]\na he him his\nb she her her\n[opening]\n{missing}\n[middle]\nx\n[ending]\nx\n[habit]\nx\n").unwrap_err();
+        let e = Grammar::parse(
+            "[cast]\na he him his\nb she her her\n[opening]\n{missing}\n[middle]\nx\n[ending]\nx\n[habit]\nx\n",
+        )
+        .unwrap_err();
         assert!(e.to_string().contains("{missing}"), "{e}");
     }
 }

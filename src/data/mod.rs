@@ -25,10 +25,7 @@ pub struct DataConfig {
 
 impl Default for DataConfig {
     fn default() -> Self {
-        DataConfig {
-            vocab: VocabConfig::default(),
-            val_fraction: 0.1,
-        }
+        DataConfig { vocab: VocabConfig::default(), val_fraction: 0.1 }
     }
 }
 
@@ -71,40 +68,20 @@ impl Dataset {
 
     fn tokenize(corpus: &Corpus, val_fraction: f64) -> Result<(String, usize)> {
         if !(0.0..1.0).contains(&val_fraction) || val_fraction.is_nan() {
-            return Err(Error::config(
-                "validation fraction",
-                val_fraction,
-                "use a number in [0, 1), e.g. 0.1",
-            ));
+            return Err(Error::config("validation fraction", val_fraction, "use a number in [0, 1), e.g. 0.1"));
         }
         let text = tokenize::normalize(&corpus.text);
         let n = tokenize::tokens(&text).count();
         if n < 2 {
-            return Err(Error::corpus(
-                &corpus.name,
-                format!("it has only {n} token(s)"),
-                "give a longer text",
-            ));
+            return Err(Error::corpus(&corpus.name, format!("it has only {n} token(s)"), "give a longer text"));
         }
         let split = ((n as f64) * (1.0 - val_fraction)).floor() as usize;
         Ok((text, split))
     }
 
-    fn encode(
-        corpus: &Corpus,
-        config: DataConfig,
-        words: &[&str],
-        split: usize,
-        vocab: Vocab,
-    ) -> Self {
+    fn encode(corpus: &Corpus, config: DataConfig, words: &[&str], split: usize, vocab: Vocab) -> Self {
         let ids: Vec<u32> = words.iter().map(|w| vocab.id(w)).collect();
-        Dataset {
-            name: corpus.name.clone(),
-            config,
-            vocab,
-            val: ids[split..].to_vec(),
-            train: ids[..split].to_vec(),
-        }
+        Dataset { name: corpus.name.clone(), config, vocab, val: ids[split..].to_vec(), train: ids[..split].to_vec() }
     }
 
     pub fn stats(&self) -> DataStats {

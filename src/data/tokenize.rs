@@ -59,8 +59,8 @@ mod tests {
         assert_eq!(
             got,
             [
-                "first", "citizen", ":", "before", "we", "proceed", ",", "hear", "me", "-", "-",
-                "don't", "!", "ü", "n", "ï", "code", "…"
+                "first", "citizen", ":", "before", "we", "proceed", ",", "hear", "me", "-", "-", "don't", "!", "ü",
+                "n", "ï", "code", "…"
             ]
         );
         assert_eq!(tokens("  \n\t ").count(), 0);
@@ -68,9 +68,6 @@ mod tests {
 
     #[test]
     fn detokenize_glues_punctuation() {
-        assert_eq!(
-            detokenize(&["good", "morning", ",", "sir", "."]),
-            "good morning, sir."
-        );
+        assert_eq!(detokenize(&["good", "morning", ",", "sir", "."]), "good morning, sir.");
     }
 }

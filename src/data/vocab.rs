@@ -22,10 +22,7 @@ pub struct VocabConfig {
 
 impl Default for VocabConfig {
     fn default() -> Self {
-        VocabConfig {
-            max_size: 4096,
-            min_count: 1,
-        }
+        VocabConfig { max_size: 4096, min_count: 1 }
     }
 }
 
@@ -39,11 +36,7 @@ pub struct Vocab {
 
 impl From<Vec<String>> for Vocab {
     fn from(words: Vec<String>) -> Self {
-        let ids = words
-            .iter()
-            .enumerate()
-            .map(|(i, w)| (w.clone(), i as u32))
-            .collect();
+        let ids = words.iter().enumerate().map(|(i, w)| (w.clone(), i as u32)).collect();
         Vocab { words, ids }
     }
 }
@@ -56,10 +49,7 @@ impl From<Vocab> for Vec<String> {
 
 impl Vocab {
     /// Count `tokens` and keep the most frequent as described in the module docs.
-    pub fn build<'a>(
-        tokens: impl IntoIterator<Item = &'a str>,
-        config: VocabConfig,
-    ) -> Result<Self> {
+    pub fn build<'a>(tokens: impl IntoIterator<Item = &'a str>, config: VocabConfig) -> Result<Self> {
         if config.max_size < 2 || config.max_size > 10_000_000 {
             return Err(Error::config(
                 "vocab size",
@@ -71,18 +61,12 @@ impl Vocab {
         for t in tokens {
             *counts.entry(t).or_default() += 1;
         }
-        let mut ranked: Vec<(&str, usize)> = counts
-            .into_iter()
-            .filter(|&(w, c)| c >= config.min_count.max(1) && w != UNK)
-            .collect();
-        ranked.sort_unstable_by(|a, b| {
-            b.1.cmp(&a.1)
-                .then_with(|| a.0.as_bytes().cmp(b.0.as_bytes()))
-        });
+        let mut ranked: Vec<(&str, usize)> =
+            counts.into_iter().filter(|&(w, c)| c >= config.min_count.max(1) && w != UNK).collect();
+        ranked.sort_unstable_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.as_bytes().cmp(b.0.as_bytes())));
         ranked.truncate(config.max_size - 1);
-        let words = std::iter::once(UNK.to_string())
-            .chain(ranked.into_iter().map(|(w, _)| w.to_string()))
-            .collect::<Vec<_>>();
+        let words =
+            std::iter::once(UNK.to_string()).chain(ranked.into_iter().map(|(w, _)| w.to_string())).collect::<Vec<_>>();
         Ok(Vocab::from(words))
     }
 
@@ -120,26 +104,12 @@ mod tests {
     #[test]
     fn ranks_by_count_then_bytes_and_caps_size() {
         let text = "b a c b a b d d e";
-        let v = Vocab::build(
-            text.split(' '),
-            VocabConfig {
-                max_size: 4,
-                min_count: 1,
-            },
-        )
-        .unwrap();
+        let v = Vocab::build(text.split(' '), VocabConfig { max_size: 4, min_count: 1 }).unwrap();
         // b:3, a:2, d:2 (a < d by bytes), then c:1, e:1 cut by the cap.
         assert_eq!(v.words(), [UNK, "b", "a", "d"]);
         assert_eq!(v.id("c"), 0);
         assert_eq!(v.id("d"), 3);
-        let v = Vocab::build(
-            text.split(' '),
-            VocabConfig {
-                max_size: 100,
-                min_count: 2,
-            },
-        )
-        .unwrap();
+        let v = Vocab::build(text.split(' '), VocabConfig { max_size: 100, min_count: 2 }).unwrap();
         assert_eq!(v.words(), [UNK, "b", "a", "d"]);
         let json = serde_json::to_string(&v).unwrap();
         assert_eq!(serde_json::from_str::<Vocab>(&json).unwrap(), v);

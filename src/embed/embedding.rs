@@ -43,7 +43,10 @@ pub fn init(table: &mut [f32], init: &EmbeddingInit, rng: &mut Rng) -> Result<()
                 return Err(Error::config(
                     "embedding matrix",
                     format!("{} values", m.len()),
-                    format!("the model's table holds {} (vocabulary × width); align the vectors to the vocabulary first", table.len()),
+                    format!(
+                        "the model's table holds {} (vocabulary × width); align the vectors to the vocabulary first",
+                        table.len()
+                    ),
                 ));
             }
             table.copy_from_slice(m);

@@ -20,11 +20,7 @@ unsafe impl Sync for Disjoint<'_> {}
 
 impl<'a> Disjoint<'a> {
     pub fn new(data: &'a mut [f32]) -> Self {
-        Disjoint {
-            ptr: data.as_mut_ptr(),
-            len: data.len(),
-            _borrow: PhantomData,
-        }
+        Disjoint { ptr: data.as_mut_ptr(), len: data.len(), _borrow: PhantomData }
     }
 
     /// Rows `start..end` of width `width`.

@@ -22,11 +22,7 @@ pub fn rows_mut(data: &mut [f32], nrows: usize, ncols: usize) -> MatMut<'_, f32>
 /// A row-major (nrows, ncols) view whose rows are `stride` apart (a column block of a wider
 /// matrix, e.g. one attention head inside the fused q, k, v rows).
 pub fn strided(data: &[f32], nrows: usize, ncols: usize, stride: usize) -> MatRef<'_, f32> {
-    let len = if nrows == 0 {
-        0
-    } else {
-        (nrows - 1) * stride + ncols
-    };
+    let len = if nrows == 0 { 0 } else { (nrows - 1) * stride + ncols };
     MatRef::from_row_major_slice_with_stride(&data[..len], nrows, ncols, stride)
 }
 
@@ -36,26 +32,15 @@ pub fn strided(data: &[f32], nrows: usize, ncols: usize, stride: usize) -> MatRe
 /// `MatMut::from_row_major_slice_with_stride_mut` swaps the two strides (it yields a
 /// column-major matrix), which the attention gradient check caught.
 pub fn strided_mut(data: &mut [f32], nrows: usize, ncols: usize, stride: usize) -> MatMut<'_, f32> {
-    let len = if nrows == 0 {
-        0
-    } else {
-        (nrows - 1) * stride + ncols
-    };
-    MatMut::from_column_major_slice_with_stride_mut(&mut data[..len], ncols, nrows, stride)
-        .transpose_mut()
+    let len = if nrows == 0 { 0 } else { (nrows - 1) * stride + ncols };
+    MatMut::from_column_major_slice_with_stride_mut(&mut data[..len], ncols, nrows, stride).transpose_mut()
 }
 
 /// Below this many multiply-adds a product runs on one thread: splitting costs more.
 const MIN_PARALLEL_WORK: usize = 1 << 18;
 
 /// dst (m, n) = [dst +] lhs (m, k) · rhs (k, n).
-pub fn matmul(
-    dst: MatMut<'_, f32>,
-    accum: Accum,
-    lhs: MatRef<'_, f32>,
-    rhs: MatRef<'_, f32>,
-    par: Par,
-) {
+pub fn matmul(dst: MatMut<'_, f32>, accum: Accum, lhs: MatRef<'_, f32>, rhs: MatRef<'_, f32>, par: Par) {
     let (m, n, k) = (dst.nrows(), dst.ncols(), lhs.ncols());
     if par.degree() <= 1 || m * n * k < MIN_PARALLEL_WORK {
         faer::linalg::matmul::matmul(dst, accum, lhs, rhs, 1.0f32, Par::Seq);
@@ -67,30 +52,14 @@ pub fn matmul(
     if m >= n {
         for_each_block(m, 16, par, &|a, b| {
             // SAFETY: blocks [a, b) of rows are disjoint across calls and inside `dst`.
-            let block =
-                unsafe { MatMut::from_raw_parts_mut(ptr.at(a as isize * rs), b - a, n, rs, cs) };
-            faer::linalg::matmul::matmul(
-                block,
-                accum,
-                lhs.subrows(a, b - a),
-                rhs,
-                1.0f32,
-                Par::Seq,
-            );
+            let block = unsafe { MatMut::from_raw_parts_mut(ptr.at(a as isize * rs), b - a, n, rs, cs) };
+            faer::linalg::matmul::matmul(block, accum, lhs.subrows(a, b - a), rhs, 1.0f32, Par::Seq);
         });
     } else {
         for_each_block(n, 16, par, &|a, b| {
             // SAFETY: blocks [a, b) of columns are disjoint across calls and inside `dst`.
-            let block =
-                unsafe { MatMut::from_raw_parts_mut(ptr.at(a as isize * cs), m, b - a, rs, cs) };
-            faer::linalg::matmul::matmul(
-                block,
-                accum,
-                lhs,
-                rhs.subcols(a, b - a),
-                1.0f32,
-                Par::Seq,
-            );
+            let block = unsafe { MatMut::from_raw_parts_mut(ptr.at(a as isize * cs), m, b - a, rs, cs) };
+            faer::linalg::matmul::matmul(block, accum, lhs, rhs.subcols(a, b - a), 1.0f32, Par::Seq);
         });
     }
 }
@@ -142,13 +111,7 @@ mod tests {
     #[test]
     fn fast_product_matches_naive_at_awkward_sizes_and_thread_counts() {
         let mut rng = Rng::new(3);
-        for &(m, k, n) in &[
-            (1, 1, 1),
-            (15, 16, 17),
-            (127, 128, 129),
-            (129, 64, 700),
-            (64, 200, 64),
-        ] {
+        for &(m, k, n) in &[(1, 1, 1), (15, 16, 17), (127, 128, 129), (129, 64, 700), (64, 200, 64)] {
             let mut a = vec![0.0; m * k];
             let mut b = vec![0.0; n * k];
             rng.fill_normal(&mut a, 1.0);
@@ -158,23 +121,10 @@ mod tests {
                 let t = Threads::new(threads).unwrap();
                 let mut out = vec![1.0; m * n];
                 t.install(|par| {
-                    matmul(
-                        rows_mut(&mut out, m, n),
-                        Accum::Replace,
-                        rows(&a, m, k),
-                        rows(&b, n, k).transpose(),
-                        par,
-                    )
+                    matmul(rows_mut(&mut out, m, n), Accum::Replace, rows(&a, m, k), rows(&b, n, k).transpose(), par)
                 });
-                let worst = out
-                    .iter()
-                    .zip(&expect)
-                    .map(|(x, y)| (x - y).abs())
-                    .fold(0.0, f32::max);
-                assert!(
-                    worst < 1e-3 * (k as f32).sqrt(),
-                    "{m}x{k}x{n} threads {threads}: {worst}"
-                );
+                let worst = out.iter().zip(&expect).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max);
+                assert!(worst < 1e-3 * (k as f32).sqrt(), "{m}x{k}x{n} threads {threads}: {worst}");
             }
         }
     }

@@ -20,15 +20,7 @@ pub fn matmul_gflops(threads: &Threads, seconds: f64) -> f64 {
     let mut best = f64::INFINITY;
     while start.elapsed().as_secs_f64() < seconds || best.is_infinite() {
         let t = Instant::now();
-        threads.install(|par| {
-            matmul(
-                rows_mut(&mut c, N, N),
-                Accum::Replace,
-                rows(&a, N, N),
-                rows(&b, N, N),
-                par,
-            )
-        });
+        threads.install(|par| matmul(rows_mut(&mut c, N, N), Accum::Replace, rows(&a, N, N), rows(&b, N, N), par));
         best = best.min(t.elapsed().as_secs_f64());
     }
     flops / best / 1e9

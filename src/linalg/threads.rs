@@ -33,11 +33,7 @@ impl Threads {
             return Err(Error::config(
                 "threads",
                 count,
-                format!(
-                    "use 1 to {} (this machine has {} cores)",
-                    Self::MAX,
-                    Self::available()
-                ),
+                format!("use 1 to {} (this machine has {} cores)", Self::MAX, Self::available()),
             ));
         }
         let pool = rayon::ThreadPoolBuilder::new()
@@ -45,10 +41,7 @@ impl Threads {
             .thread_name(|i| format!("sideways-{i}"))
             .build()
             .map_err(|e| Error::config("threads", count, format!("cannot start threads: {e}")))?;
-        Ok(Threads {
-            count,
-            pool: Arc::new(pool),
-        })
+        Ok(Threads { count, pool: Arc::new(pool) })
     }
 
     /// The number of cores this machine offers to the process.

@@ -55,11 +55,7 @@ pub fn sum(xs: &[f32]) -> f32 {
 pub fn max(xs: &[f32]) -> f32 {
     let mut acc = [f32::NEG_INFINITY; LANES];
     let chunks = xs.chunks_exact(LANES);
-    let tail = chunks
-        .remainder()
-        .iter()
-        .copied()
-        .fold(f32::NEG_INFINITY, f32::max);
+    let tail = chunks.remainder().iter().copied().fold(f32::NEG_INFINITY, f32::max);
     for c in chunks {
         for (a, &x) in acc.iter_mut().zip(c) {
             *a = a.max(x);
@@ -73,12 +69,7 @@ pub fn dot(xs: &[f32], ys: &[f32]) -> f32 {
     debug_assert_eq!(xs.len(), ys.len());
     let mut acc = [0.0f32; LANES];
     let (cx, cy) = (xs.chunks_exact(LANES), ys.chunks_exact(LANES));
-    let tail: f32 = cx
-        .remainder()
-        .iter()
-        .zip(cy.remainder())
-        .map(|(x, y)| x * y)
-        .sum();
+    let tail: f32 = cx.remainder().iter().zip(cy.remainder()).map(|(x, y)| x * y).sum();
     for (a, b) in cx.zip(cy) {
         for ((acc, x), y) in acc.iter_mut().zip(a).zip(b) {
             *acc += x * y;
@@ -123,9 +114,7 @@ mod tests {
 
     #[test]
     fn reductions_match_simple_loops() {
-        let xs: Vec<f32> = (0..1000)
-            .map(|i| ((i * 37 % 101) as f32 - 50.0) * 0.25)
-            .collect();
+        let xs: Vec<f32> = (0..1000).map(|i| ((i * 37 % 101) as f32 - 50.0) * 0.25).collect();
         for n in [1, 15, 16, 17, 1000] {
             let s = &xs[..n];
             let naive: f64 = s.iter().map(|&x| x as f64).sum();

@@ -13,24 +13,13 @@
 //! All positions of a window are computed together, in a few products. Batch rows are
 //! independent, so each thread takes a block of them.
 
-use crate::linalg::{
-    for_each_rows, matmul, rows, rows_mut, strided, strided_mut, Accum, Disjoint, Par,
-};
+use crate::linalg::{for_each_rows, matmul, rows, rows_mut, strided, strided_mut, Accum, Disjoint, Par};
 
 use super::softmax_ce::softmax_row;
 
 /// out (b, t, c) and att (b, n_heads, t, t) from qkv (b, t, 3c).
 #[allow(clippy::too_many_arguments)]
-pub fn forward(
-    out: &mut [f32],
-    att: &mut [f32],
-    qkv: &[f32],
-    b: usize,
-    t: usize,
-    c: usize,
-    n_heads: usize,
-    par: Par,
-) {
+pub fn forward(out: &mut [f32], att: &mut [f32], qkv: &[f32], b: usize, t: usize, c: usize, n_heads: usize, par: Par) {
     let hd = c / n_heads;
     let scale = 1.0 / (hd as f32).sqrt();
     let (out, att) = (Disjoint::new(out), Disjoint::new(att));
@@ -45,26 +34,14 @@ pub fn forward(
                 let q = strided(&qkv[h * hd..], t, hd, 3 * c);
                 let k = strided(&qkv[c + h * hd..], t, hd, 3 * c);
                 let v = strided(&qkv[2 * c + h * hd..], t, hd, 3 * c);
-                matmul(
-                    rows_mut(a, t, t),
-                    Accum::Replace,
-                    q,
-                    k.transpose(),
-                    Par::Seq,
-                );
+                matmul(rows_mut(a, t, t), Accum::Replace, q, k.transpose(), Par::Seq);
                 for (i, row) in a.chunks_exact_mut(t).enumerate() {
                     let (past, future) = row.split_at_mut(i + 1);
                     past.iter_mut().for_each(|s| *s *= scale);
                     softmax_row(past);
                     future.fill(0.0);
                 }
-                matmul(
-                    strided_mut(&mut out[h * hd..], t, hd, c),
-                    Accum::Replace,
-                    rows(a, t, t),
-                    v,
-                    Par::Seq,
-                );
+                matmul(strided_mut(&mut out[h * hd..], t, hd, c), Accum::Replace, rows(a, t, t), v, Par::Seq);
             }
         }
     });
@@ -89,8 +66,7 @@ pub fn backward(
     let (dqkv, scratch) = (Disjoint::new(dqkv), Disjoint::new(scratch));
     for_each_rows(b, par, &|b0, b1| {
         // SAFETY: batch blocks are disjoint.
-        let (dqkv_blk, scratch) =
-            unsafe { (dqkv.rows(b0, b1, t * 3 * c), scratch.rows(b0, b1, t * t)) };
+        let (dqkv_blk, scratch) = unsafe { (dqkv.rows(b0, b1, t * 3 * c), scratch.rows(b0, b1, t * t)) };
         for bi in 0..b1 - b0 {
             let bg = b0 + bi;
             let qkv = &qkv[bg * t * 3 * c..(bg + 1) * t * 3 * c];
@@ -111,13 +87,7 @@ pub fn backward(
                     dy,
                     Par::Seq,
                 );
-                matmul(
-                    rows_mut(da, t, t),
-                    Accum::Replace,
-                    dy,
-                    v.transpose(),
-                    Par::Seq,
-                );
+                matmul(rows_mut(da, t, t), Accum::Replace, dy, v.transpose(), Par::Seq);
                 for (i, (drow, arow)) in da.chunks_exact_mut(t).zip(a.chunks_exact(t)).enumerate() {
                     let dot: f32 = drow[..=i].iter().zip(&arow[..=i]).map(|(d, a)| d * a).sum();
                     for j in 0..=i {
@@ -126,20 +96,8 @@ pub fn backward(
                     drow[i + 1..].fill(0.0);
                 }
                 let ds = rows(da, t, t);
-                matmul(
-                    strided_mut(&mut dqkv[h * hd..], t, hd, 3 * c),
-                    Accum::Replace,
-                    ds,
-                    k,
-                    Par::Seq,
-                );
-                matmul(
-                    strided_mut(&mut dqkv[c + h * hd..], t, hd, 3 * c),
-                    Accum::Replace,
-                    ds.transpose(),
-                    q,
-                    Par::Seq,
-                );
+                matmul(strided_mut(&mut dqkv[h * hd..], t, hd, 3 * c), Accum::Replace, ds, k, Par::Seq);
+                matmul(strided_mut(&mut dqkv[c + h * hd..], t, hd, 3 * c), Accum::Replace, ds.transpose(), q, Par::Seq);
             }
         }
     });

@@ -93,11 +93,7 @@ impl ModelConfig {
     /// The standard configuration of bench-config.md for `vocab_size` words.
     pub fn standard(kind: ModelKind, vocab_size: usize) -> Self {
         match kind {
-            ModelKind::Rnn => ModelConfig::Rnn(RnnConfig {
-                vocab_size,
-                d_model: 128,
-                hidden_size: 128,
-            }),
+            ModelKind::Rnn => ModelConfig::Rnn(RnnConfig { vocab_size, d_model: 128, hidden_size: 128 }),
             ModelKind::Transformer => ModelConfig::Transformer(TransformerConfig {
                 vocab_size,
                 d_model: 128,
@@ -242,11 +238,7 @@ impl ModelConfig {
 fn divisors_near(d: usize, wanted: usize) -> String {
     let mut ds: Vec<usize> = (1..=d.min(64)).filter(|h| d.is_multiple_of(*h)).collect();
     ds.sort_by_key(|&h| h.abs_diff(wanted));
-    ds.iter()
-        .take(3)
-        .map(|h| h.to_string())
-        .collect::<Vec<_>>()
-        .join(", ")
+    ds.iter().take(3).map(|h| h.to_string()).collect::<Vec<_>>().join(", ")
 }
 
 #[cfg(test)]
@@ -255,55 +247,27 @@ mod tests {
 
     #[test]
     fn standard_parameter_counts_match_bench_config() {
-        assert_eq!(
-            ModelConfig::standard(ModelKind::Rnn, 4096).param_count(),
-            1_085_568
-        );
-        assert_eq!(
-            ModelConfig::standard(ModelKind::Transformer, 4096).param_count(),
-            1_457_664
-        );
+        assert_eq!(ModelConfig::standard(ModelKind::Rnn, 4096).param_count(), 1_085_568);
+        assert_eq!(ModelConfig::standard(ModelKind::Transformer, 4096).param_count(), 1_457_664);
     }
 
     #[test]
     fn flops_of_the_standard_step() {
         // RNN: 6 · (128·128 + 128·128 + 128·4096) per token.
-        assert_eq!(
-            ModelConfig::standard(ModelKind::Rnn, 4096).train_flops_per_token(64),
-            3_342_336.0
-        );
+        assert_eq!(ModelConfig::standard(ModelKind::Rnn, 4096).train_flops_per_token(64), 3_342_336.0);
         // Transformer: 3 · (2 · 425,984 + 2 · 128 · 4096) per token.
-        assert_eq!(
-            ModelConfig::standard(ModelKind::Transformer, 4096).train_flops_per_token(64),
-            5_701_632.0
-        );
+        assert_eq!(ModelConfig::standard(ModelKind::Transformer, 4096).train_flops_per_token(64), 5_701_632.0);
     }
 
     #[test]
     fn bad_sizes_are_refused_with_a_hint() {
-        let o = SizeOverrides {
-            n_heads: Some(3),
-            ..Default::default()
-        };
-        let e = ModelConfig::with_overrides(ModelKind::Transformer, 100, o)
-            .validate()
-            .unwrap_err();
+        let o = SizeOverrides { n_heads: Some(3), ..Default::default() };
+        let e = ModelConfig::with_overrides(ModelKind::Transformer, 100, o).validate().unwrap_err();
         assert!(e.to_string().contains("divisible"), "{e}");
-        let o = SizeOverrides {
-            d_model: Some(0),
-            ..Default::default()
-        };
-        assert!(ModelConfig::with_overrides(ModelKind::Rnn, 100, o)
-            .validate()
-            .is_err());
-        let o = SizeOverrides {
-            d_model: Some(16_000),
-            n_layers: Some(200),
-            ..Default::default()
-        };
-        let e = ModelConfig::with_overrides(ModelKind::Transformer, 100, o)
-            .validate()
-            .unwrap_err();
+        let o = SizeOverrides { d_model: Some(0), ..Default::default() };
+        assert!(ModelConfig::with_overrides(ModelKind::Rnn, 100, o).validate().is_err());
+        let o = SizeOverrides { d_model: Some(16_000), n_layers: Some(200), ..Default::default() };
+        let e = ModelConfig::with_overrides(ModelKind::Transformer, 100, o).validate().unwrap_err();
         assert!(e.to_string().contains("parameters"), "{e}");
         assert!("lstm".parse::<ModelKind>().is_err());
     }

@@ -26,13 +26,7 @@ pub fn forward(
     let (out, mean, rstd) = (Disjoint::new(out), Disjoint::new(mean), Disjoint::new(rstd));
     for_each_rows(n, par, &|r0, r1| {
         // SAFETY: row blocks are disjoint.
-        let (out, mean, rstd) = unsafe {
-            (
-                out.rows(r0, r1, c),
-                mean.rows(r0, r1, 1),
-                rstd.rows(r0, r1, 1),
-            )
-        };
+        let (out, mean, rstd) = unsafe { (out.rows(r0, r1, c), mean.rows(r0, r1, 1), rstd.rows(r0, r1, 1)) };
         for (i, o) in out.chunks_exact_mut(c).enumerate() {
             let x = &inp[(r0 + i) * c..(r0 + i + 1) * c];
             let m = vecmath::sum(x) / c as f32;

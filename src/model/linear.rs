@@ -10,26 +10,11 @@ use crate::linalg::{for_each_block, matmul, rows, rows_mut, Accum, Disjoint, Par
 
 /// out = inp · w + b.
 #[allow(clippy::too_many_arguments)]
-pub fn forward(
-    out: &mut [f32],
-    inp: &[f32],
-    w: &[f32],
-    b: &[f32],
-    n: usize,
-    d_in: usize,
-    d_out: usize,
-    par: Par,
-) {
+pub fn forward(out: &mut [f32], inp: &[f32], w: &[f32], b: &[f32], n: usize, d_in: usize, d_out: usize, par: Par) {
     for row in out[..n * d_out].chunks_exact_mut(d_out) {
         row.copy_from_slice(b);
     }
-    matmul(
-        rows_mut(out, n, d_out),
-        Accum::Add,
-        rows(inp, n, d_in),
-        rows(w, d_in, d_out),
-        par,
-    );
+    matmul(rows_mut(out, n, d_out), Accum::Add, rows(inp, n, d_in), rows(w, d_in, d_out), par);
 }
 
 /// Gradients of a linear layer; `dinp` may be `None` when the input needs no gradient.
@@ -47,21 +32,9 @@ pub fn backward(
     par: Par,
 ) {
     if let Some(dinp) = dinp {
-        matmul(
-            rows_mut(dinp, n, d_in),
-            Accum::Replace,
-            rows(dout, n, d_out),
-            rows(w, d_in, d_out).transpose(),
-            par,
-        );
+        matmul(rows_mut(dinp, n, d_in), Accum::Replace, rows(dout, n, d_out), rows(w, d_in, d_out).transpose(), par);
     }
-    matmul(
-        rows_mut(dw, d_in, d_out),
-        Accum::Add,
-        rows(inp, n, d_in).transpose(),
-        rows(dout, n, d_out),
-        par,
-    );
+    matmul(rows_mut(dw, d_in, d_out), Accum::Add, rows(inp, n, d_in).transpose(), rows(dout, n, d_out), par);
     column_sum(db, dout, n, d_out, par);
 }
 

@@ -15,7 +15,7 @@ pub mod softmax_ce;
 mod transformer;
 
 pub use config::{ModelConfig, ModelKind, RnnConfig, SizeOverrides, TransformerConfig};
-pub use params::{Layout, TensorSpec};
+pub use params::{At, Layout, Parameters, Span, TensorSpec};
 pub use rnn::Rnn;
 pub use transformer::Transformer;
 
@@ -27,25 +27,30 @@ use crate::linalg::Par;
 pub trait LanguageModel: Send {
     fn config(&self) -> ModelConfig;
 
+    /// The flat parameter and gradient buffers.
+    fn parameters(&self) -> &Parameters;
+
+    fn parameters_mut(&mut self) -> &mut Parameters;
+
     /// Names, shapes and offsets of the tensors in [`LanguageModel::params`].
-    fn layout(&self) -> &Layout;
+    fn layout(&self) -> &Layout {
+        &self.parameters().layout
+    }
 
     /// All parameters, flat.
-    fn params(&self) -> &[f32];
+    fn params(&self) -> &[f32] {
+        &self.parameters().values
+    }
 
     /// Parameters and their gradients (same layout), for the optimizer.
-    fn params_and_grads(&mut self) -> (&mut [f32], &mut [f32]);
+    fn params_and_grads(&mut self) -> (&mut [f32], &mut [f32]) {
+        let p = self.parameters_mut();
+        (&mut p.values, &mut p.grads)
+    }
 
     /// Run the model on `inputs` (batch, seq). With `targets`, returns the mean cross-entropy.
     /// Activations are kept for [`LanguageModel::backward`] and [`LanguageModel::probs`].
-    fn forward(
-        &mut self,
-        inputs: &[u32],
-        targets: Option<&[u32]>,
-        batch: usize,
-        seq: usize,
-        par: Par,
-    ) -> Option<f32>;
+    fn forward(&mut self, inputs: &[u32], targets: Option<&[u32]>, batch: usize, seq: usize, par: Par) -> Option<f32>;
 
     /// Overwrite the gradients with those of the last forward's mean loss (which had targets).
     fn backward(&mut self, par: Par);
@@ -53,7 +58,7 @@ pub trait LanguageModel: Send {
     /// Next-token probabilities after position `t` of row `b` of the last forward.
     fn probs(&self, b: usize, t: usize) -> &[f32];
 
-    /// Cross-entropy of every position of the last forward, (batch, seq) row-major order.
+    /// Cross-entropy of the prediction after position `t` of row `b` of the last forward.
     fn losses(&self, b: usize, t: usize) -> f32;
 
     fn kind(&self) -> ModelKind {
@@ -63,11 +68,7 @@ pub trait LanguageModel: Send {
 
 /// Build a model with fresh seeded weights (the init of bench-config.md), optionally starting
 /// its embedding table from given vectors.
-pub fn build(
-    config: &ModelConfig,
-    seed: u64,
-    embeddings: Option<&EmbeddingInit>,
-) -> Result<Box<dyn LanguageModel>> {
+pub fn build(config: &ModelConfig, seed: u64, embeddings: Option<&EmbeddingInit>) -> Result<Box<dyn LanguageModel>> {
     config.validate()?;
     Ok(match config {
         ModelConfig::Rnn(c) => Box::new(Rnn::new(*c, seed, embeddings)?),

@@ -28,6 +28,29 @@ impl TensorSpec {
     }
 }
 
+/// Where one tensor sits in a flat buffer. `Copy`, so a model's forward pass reads
+/// `w.at(p.w_out)` with no clones.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Span {
+    pub start: usize,
+    pub end: usize,
+}
+
+/// `buf.at(span)`: the tensor at `span` of a flat buffer.
+pub trait At {
+    fn at(&self, span: Span) -> &[f32];
+    fn at_mut(&mut self, span: Span) -> &mut [f32];
+}
+
+impl At for [f32] {
+    fn at(&self, s: Span) -> &[f32] {
+        &self[s.start..s.end]
+    }
+    fn at_mut(&mut self, s: Span) -> &mut [f32] {
+        &mut self[s.start..s.end]
+    }
+}
+
 /// The ordered list of a model's tensors.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Layout {
@@ -36,17 +59,13 @@ pub struct Layout {
 }
 
 impl Layout {
-    /// Append a tensor and return its range in the flat buffer.
-    pub fn add(&mut self, name: impl Into<String>, shape: &[usize]) -> Range<usize> {
-        let spec = TensorSpec {
-            name: name.into(),
-            shape: shape.to_vec(),
-            offset: self.len,
-        };
+    /// Append a tensor and return its place in the flat buffer.
+    pub fn add(&mut self, name: impl Into<String>, shape: &[usize]) -> Span {
+        let spec = TensorSpec { name: name.into(), shape: shape.to_vec(), offset: self.len };
         self.len += spec.len();
-        let range = spec.range();
+        let span = Span { start: spec.offset, end: self.len };
         self.specs.push(spec);
-        range
+        span
     }
 
     /// Total number of parameters.
@@ -67,14 +86,23 @@ impl Layout {
     }
 }
 
-/// Two disjoint mutable ranges of one buffer (a layer's weight and bias gradients).
-pub fn pair_mut<'a>(
-    buf: &'a mut [f32],
-    a: &Range<usize>,
-    b: &Range<usize>,
-) -> (&'a mut [f32], &'a mut [f32]) {
-    let [x, y] = buf
-        .get_disjoint_mut([a.clone(), b.clone()])
-        .expect("parameter ranges are disjoint");
+/// A model's parameters and their gradients: two flat buffers with one layout.
+#[derive(Clone, Debug)]
+pub struct Parameters {
+    pub layout: Layout,
+    pub values: Vec<f32>,
+    pub grads: Vec<f32>,
+}
+
+impl Parameters {
+    /// Zeroed values and gradients for `layout`.
+    pub fn new(layout: Layout) -> Self {
+        Parameters { values: vec![0.0; layout.len()], grads: vec![0.0; layout.len()], layout }
+    }
+}
+
+/// Two disjoint mutable tensors of one buffer (a layer's weight and bias gradients).
+pub fn pair_mut(buf: &mut [f32], a: Span, b: Span) -> (&mut [f32], &mut [f32]) {
+    let [x, y] = buf.get_disjoint_mut([a.start..a.end, b.start..b.end]).expect("parameter spans are disjoint");
     (x, y)
 }

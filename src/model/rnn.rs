@@ -5,24 +5,22 @@
 //!     probs_t = softmax(h_t·W_out + b_out)  (t, b, v)   one linear layer over all t at once
 //! Activations are time-major (t, b, ·): the recurrence then reads one contiguous block per step.
 
-use std::ops::Range;
-
 use crate::embed::embedding::{self, EmbeddingInit};
 use crate::error::Result;
 use crate::linalg::Par;
 use crate::rng::Rng;
 
-use super::params::{pair_mut, Layout};
+use super::params::{pair_mut, At, Layout, Parameters, Span};
 use super::{linear, rnn_cell, softmax_ce, LanguageModel, ModelConfig, RnnConfig};
 
 /// Where each tensor lives in the flat parameter buffer.
 struct RnnParams {
-    wte: Range<usize>,   // (vocab, d)
-    w_xh: Range<usize>,  // (d, h)
-    b_h: Range<usize>,   // (h)
-    w_hh: Range<usize>,  // (h, h)
-    w_out: Range<usize>, // (h, vocab)
-    b_out: Range<usize>, // (vocab)
+    wte: Span,   // (vocab, d)
+    w_xh: Span,  // (d, h)
+    b_h: Span,   // (h)
+    w_hh: Span,  // (h, h)
+    w_out: Span, // (h, vocab)
+    b_out: Span, // (vocab)
 }
 
 /// Activations for one (batch, seq), allocated once and reused by every step of that shape.
@@ -45,10 +43,8 @@ struct RnnActs {
 /// An Elman RNN language model.
 pub struct Rnn {
     config: RnnConfig,
-    layout: Layout,
     p: RnnParams,
-    params: Vec<f32>,
-    grads: Vec<f32>,
+    store: Parameters,
     acts: RnnActs,
 }
 
@@ -64,25 +60,17 @@ impl Rnn {
             w_out: layout.add("w_out", &[h, v]),
             b_out: layout.add("b_out", &[v]),
         };
-        let mut params = vec![0.0; layout.len()];
+        let mut store = Parameters::new(layout);
+        let params = &mut store.values[..];
         let rng = Rng::new(seed);
         // E ~ N(0, 1): with a small init the un-normalised RNN idles near the unigram loss.
-        let init = embeddings
-            .cloned()
-            .unwrap_or(EmbeddingInit::Normal { std: 1.0 });
-        embedding::init(&mut params[p.wte.clone()], &init, &mut rng.fork(1))?;
+        let init = embeddings.cloned().unwrap_or(EmbeddingInit::Normal { std: 1.0 });
+        embedding::init(params.at_mut(p.wte), &init, &mut rng.fork(1))?;
         let bound = 1.0 / (h as f32).sqrt();
-        rng.fork(2).fill_uniform(&mut params[p.w_xh.clone()], bound);
-        rng.fork(3).fill_uniform(&mut params[p.w_hh.clone()], bound);
-        rng.fork(4).fill_normal(&mut params[p.w_out.clone()], 0.02);
-        Ok(Rnn {
-            config,
-            grads: vec![0.0; layout.len()],
-            layout,
-            p,
-            params,
-            acts: RnnActs::default(),
-        })
+        rng.fork(2).fill_uniform(params.at_mut(p.w_xh), bound);
+        rng.fork(3).fill_uniform(params.at_mut(p.w_hh), bound);
+        rng.fork(4).fill_normal(params.at_mut(p.w_out), 0.02);
+        Ok(Rnn { config, p, store, acts: RnnActs::default() })
     }
 
     fn ensure_acts(&mut self, batch: usize, seq: usize) {
@@ -91,11 +79,7 @@ impl Rnn {
             a.batch = batch;
             return;
         }
-        let (d, h, v) = (
-            self.config.d_model,
-            self.config.hidden_size,
-            self.config.vocab_size,
-        );
+        let (d, h, v) = (self.config.d_model, self.config.hidden_size, self.config.vocab_size);
         let n = batch * seq;
         self.acts = RnnActs {
             capacity: batch,
@@ -128,114 +112,45 @@ impl LanguageModel for Rnn {
         ModelConfig::Rnn(self.config)
     }
 
-    fn layout(&self) -> &Layout {
-        &self.layout
+    fn parameters(&self) -> &Parameters {
+        &self.store
     }
 
-    fn params(&self) -> &[f32] {
-        &self.params
+    fn parameters_mut(&mut self) -> &mut Parameters {
+        &mut self.store
     }
 
-    fn params_and_grads(&mut self) -> (&mut [f32], &mut [f32]) {
-        (&mut self.params, &mut self.grads)
-    }
-
-    fn forward(
-        &mut self,
-        inputs: &[u32],
-        targets: Option<&[u32]>,
-        b: usize,
-        t: usize,
-        par: Par,
-    ) -> Option<f32> {
+    fn forward(&mut self, inputs: &[u32], targets: Option<&[u32]>, b: usize, t: usize, par: Par) -> Option<f32> {
         self.ensure_acts(b, t);
-        let (d, h, v) = (
-            self.config.d_model,
-            self.config.hidden_size,
-            self.config.vocab_size,
-        );
-        let (n, p, w) = (b * t, &self.p, &self.params);
+        let (d, h, v) = (self.config.d_model, self.config.hidden_size, self.config.vocab_size);
+        let (n, p, w) = (b * t, &self.p, &self.store.values[..]);
         let a = &mut self.acts;
         to_time_major(&mut a.tokens, inputs, b, t);
         if let Some(targets) = targets {
             to_time_major(&mut a.targets, targets, b, t);
         }
-        embedding::forward(&mut a.emb[..n * d], &a.tokens[..n], &w[p.wte.clone()], d);
-        linear::forward(
-            &mut a.hs,
-            &a.emb,
-            &w[p.w_xh.clone()],
-            &w[p.b_h.clone()],
-            n,
-            d,
-            h,
-            par,
-        );
-        rnn_cell::forward(&mut a.hs[..n * h], &w[p.w_hh.clone()], t, b, h, par);
-        linear::forward(
-            &mut a.probs,
-            &a.hs,
-            &w[p.w_out.clone()],
-            &w[p.b_out.clone()],
-            n,
-            h,
-            v,
-            par,
-        );
+        embedding::forward(&mut a.emb[..n * d], &a.tokens[..n], w.at(p.wte), d);
+        linear::forward(&mut a.hs, &a.emb, w.at(p.w_xh), w.at(p.b_h), n, d, h, par);
+        rnn_cell::forward(&mut a.hs[..n * h], w.at(p.w_hh), t, b, h, par);
+        linear::forward(&mut a.probs, &a.hs, w.at(p.w_out), w.at(p.b_out), n, h, v, par);
         let targets = targets.map(|_| &a.targets[..n]);
         softmax_ce::forward(&mut a.probs, &mut a.losses, targets, n, v, par);
-        targets.map(|_| a.losses[..n].iter().map(|&l| l as f64).sum::<f64>() as f32 / n as f32)
+        targets.map(|_| softmax_ce::mean(&a.losses[..n]))
     }
 
     fn backward(&mut self, par: Par) {
-        let (d, h, v) = (
-            self.config.d_model,
-            self.config.hidden_size,
-            self.config.vocab_size,
-        );
+        let (d, h, v) = (self.config.d_model, self.config.hidden_size, self.config.vocab_size);
         let (b, t) = (self.acts.batch, self.acts.seq);
-        let (n, p, w) = (b * t, &self.p, &self.params);
-        let (a, g) = (&mut self.acts, &mut self.grads);
+        let (n, p, w) = (b * t, &self.p, &self.store.values[..]);
+        let (a, g) = (&mut self.acts, &mut self.store.grads[..]);
         g.fill(0.0);
         softmax_ce::backward(&mut a.probs, &a.targets, 1.0 / n as f32, n, v, par);
-        let (dw, db) = pair_mut(g, &p.w_out, &p.b_out);
-        linear::backward(
-            Some(&mut a.dhs),
-            dw,
-            db,
-            &a.probs,
-            &a.hs,
-            &w[p.w_out.clone()],
-            n,
-            h,
-            v,
-            par,
-        );
-        rnn_cell::backward(
-            &mut a.dp,
-            &mut g[p.w_hh.clone()],
-            &mut a.dhs,
-            &a.hs,
-            &w[p.w_hh.clone()],
-            t,
-            b,
-            h,
-            par,
-        );
-        let (dw, db) = pair_mut(g, &p.w_xh, &p.b_h);
-        linear::backward(
-            Some(&mut a.demb),
-            dw,
-            db,
-            &a.dp,
-            &a.emb,
-            &w[p.w_xh.clone()],
-            n,
-            d,
-            h,
-            par,
-        );
-        embedding::backward(&mut g[p.wte.clone()], &a.demb[..n * d], &a.tokens[..n], d);
+        let (dw, db) = pair_mut(g, p.w_out, p.b_out);
+        linear::backward(Some(&mut a.dhs), dw, db, &a.probs, &a.hs, w.at(p.w_out), n, h, v, par);
+        rnn_cell::backward(&mut a.dp, g.at_mut(p.w_hh), &mut a.dhs, &a.hs, w.at(p.w_hh), t, b, h, par);
+        let (dw, db) = pair_mut(g, p.w_xh, p.b_h);
+        linear::backward(Some(&mut a.demb), dw, db, &a.dp, &a.emb, w.at(p.w_xh), n, d, h, par);
+        embedding::backward(g.at_mut(p.wte), &a.demb[..n * d], &a.tokens[..n], d);
     }
 
     fn probs(&self, b: usize, t: usize) -> &[f32] {

@@ -21,13 +21,7 @@ pub fn forward(hs: &mut [f32], w_hh: &[f32], t: usize, b: usize, h: usize, par: 
         let now = &mut now[..step];
         if s > 0 {
             let prev = &past[(s - 1) * step..];
-            matmul(
-                rows_mut(now, b, h),
-                Accum::Add,
-                rows(prev, b, h),
-                rows(w_hh, h, h),
-                par,
-            );
+            matmul(rows_mut(now, b, h), Accum::Add, rows(prev, b, h), rows(w_hh, h, h), par);
         }
         for x in now.iter_mut() {
             *x = tanh(*x);
@@ -54,31 +48,15 @@ pub fn backward(
         let dh = &mut dhs[s * step..(s + 1) * step];
         if s + 1 < t {
             let dnext = &dp[(s + 1) * step..(s + 2) * step];
-            matmul(
-                rows_mut(dh, b, h),
-                Accum::Add,
-                rows(dnext, b, h),
-                rows(w_hh, h, h).transpose(),
-                par,
-            );
+            matmul(rows_mut(dh, b, h), Accum::Add, rows(dnext, b, h), rows(w_hh, h, h).transpose(), par);
         }
         let hs_now = &hs[s * step..(s + 1) * step];
-        for ((d, &dh), &hv) in dp[s * step..(s + 1) * step]
-            .iter_mut()
-            .zip(dh.iter())
-            .zip(hs_now)
-        {
+        for ((d, &dh), &hv) in dp[s * step..(s + 1) * step].iter_mut().zip(dh.iter()).zip(hs_now) {
             *d = dh * (1.0 - hv * hv);
         }
     }
     if t > 1 {
         let n = (t - 1) * b;
-        matmul(
-            rows_mut(dw_hh, h, h),
-            Accum::Add,
-            rows(&hs[..n * h], n, h).transpose(),
-            rows(&dp[step..], n, h),
-            par,
-        );
+        matmul(rows_mut(dw_hh, h, h), Accum::Add, rows(&hs[..n * h], n, h).transpose(), rows(&dp[step..], n, h), par);
     }
 }

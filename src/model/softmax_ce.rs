@@ -8,18 +8,8 @@
 use crate::linalg::{for_each_rows, vecmath, Disjoint, Par};
 
 /// Softmax of each row of `logits` (n, v), in place; with targets, writes `losses` (n).
-pub fn forward(
-    probs: &mut [f32],
-    losses: &mut [f32],
-    targets: Option<&[u32]>,
-    n: usize,
-    v: usize,
-    par: Par,
-) {
-    let (probs, losses) = (
-        Disjoint::new(&mut probs[..n * v]),
-        Disjoint::new(&mut losses[..n]),
-    );
+pub fn forward(probs: &mut [f32], losses: &mut [f32], targets: Option<&[u32]>, n: usize, v: usize, par: Par) {
+    let (probs, losses) = (Disjoint::new(&mut probs[..n * v]), Disjoint::new(&mut losses[..n]));
     for_each_rows(n, par, &|r0, r1| {
         // SAFETY: row blocks are disjoint.
         let (probs, losses) = unsafe { (probs.rows(r0, r1, v), losses.rows(r0, r1, 1)) };
@@ -30,6 +20,11 @@ pub fn forward(
             }
         }
     });
+}
+
+/// The mean of per-position losses, summed in f64 (thousands of terms).
+pub fn mean(losses: &[f32]) -> f32 {
+    (losses.iter().map(|&l| l as f64).sum::<f64>() / losses.len() as f64) as f32
 }
 
 /// In-place softmax of one row (max subtracted for stability).

@@ -6,42 +6,38 @@
 //!     probs = softmax(LN_f(x)·W_out + b_out)                 (b, t, v)
 //! Every layer handles all b·t positions at once; nothing runs position by position.
 
-use std::ops::Range;
-
 use crate::embed::embedding::{self, EmbeddingInit};
 use crate::error::Result;
 use crate::linalg::{vecmath, Par};
 use crate::rng::Rng;
 
-use super::params::{pair_mut, Layout};
-use super::{
-    attention, gelu, layernorm, linear, softmax_ce, LanguageModel, ModelConfig, TransformerConfig,
-};
+use super::params::{pair_mut, At, Layout, Parameters, Span};
+use super::{attention, gelu, layernorm, linear, softmax_ce, LanguageModel, ModelConfig, TransformerConfig};
 
 /// One block's tensors in the flat parameter buffer.
 struct BlockParams {
-    ln1_g: Range<usize>,  // (c)
-    ln1_b: Range<usize>,  // (c)
-    w_qkv: Range<usize>,  // (c, 3c)
-    b_qkv: Range<usize>,  // (3c)
-    w_o: Range<usize>,    // (c, c)
-    b_o: Range<usize>,    // (c)
-    ln2_g: Range<usize>,  // (c)
-    ln2_b: Range<usize>,  // (c)
-    w_fc: Range<usize>,   // (c, m)
-    b_fc: Range<usize>,   // (m)
-    w_proj: Range<usize>, // (m, c)
-    b_proj: Range<usize>, // (c)
+    ln1_g: Span,  // (c)
+    ln1_b: Span,  // (c)
+    w_qkv: Span,  // (c, 3c)
+    b_qkv: Span,  // (3c)
+    w_o: Span,    // (c, c)
+    b_o: Span,    // (c)
+    ln2_g: Span,  // (c)
+    ln2_b: Span,  // (c)
+    w_fc: Span,   // (c, m)
+    b_fc: Span,   // (m)
+    w_proj: Span, // (m, c)
+    b_proj: Span, // (c)
 }
 
 struct TransformerParams {
-    wte: Range<usize>, // (vocab, c)
-    wpe: Range<usize>, // (context, c)
+    wte: Span, // (vocab, c)
+    wpe: Span, // (context, c)
     blocks: Vec<BlockParams>,
-    lnf_g: Range<usize>, // (c)
-    lnf_b: Range<usize>, // (c)
-    w_out: Range<usize>, // (c, vocab)
-    b_out: Range<usize>, // (vocab)
+    lnf_g: Span, // (c)
+    lnf_b: Span, // (c)
+    w_out: Span, // (c, vocab)
+    b_out: Span, // (vocab)
 }
 
 /// One block's activations for (b, t); the block's input is the previous block's `out`.
@@ -89,19 +85,13 @@ struct Acts {
 /// A decoder-only Transformer language model.
 pub struct Transformer {
     config: TransformerConfig,
-    layout: Layout,
     p: TransformerParams,
-    params: Vec<f32>,
-    grads: Vec<f32>,
+    store: Parameters,
     acts: Acts,
 }
 
 impl Transformer {
-    pub fn new(
-        config: TransformerConfig,
-        seed: u64,
-        embeddings: Option<&EmbeddingInit>,
-    ) -> Result<Self> {
+    pub fn new(config: TransformerConfig, seed: u64, embeddings: Option<&EmbeddingInit>) -> Result<Self> {
         let (v, c, m) = (config.vocab_size, config.d_model, config.mlp_size);
         let mut l = Layout::default();
         let wte = l.add("wte", &[v, c]);
@@ -131,36 +121,23 @@ impl Transformer {
             w_out: l.add("w_out", &[c, v]),
             b_out: l.add("b_out", &[v]),
         };
-        let mut params = vec![0.0; l.len()];
+        let mut store = Parameters::new(l);
+        let params = &mut store.values[..];
         let rng = Rng::new(seed);
-        let init = embeddings
-            .cloned()
-            .unwrap_or(EmbeddingInit::Normal { std: 0.02 });
-        embedding::init(&mut params[p.wte.clone()], &init, &mut rng.fork(1))?;
-        let mut normal = vec![p.wpe.clone(), p.w_out.clone()];
+        let init = embeddings.cloned().unwrap_or(EmbeddingInit::Normal { std: 0.02 });
+        embedding::init(params.at_mut(p.wte), &init, &mut rng.fork(1))?;
+        let mut normal = vec![p.wpe, p.w_out];
         for b in &p.blocks {
-            normal.extend([
-                b.w_qkv.clone(),
-                b.w_o.clone(),
-                b.w_fc.clone(),
-                b.w_proj.clone(),
-            ]);
+            normal.extend([b.w_qkv, b.w_o, b.w_fc, b.w_proj]);
             for g in [&b.ln1_g, &b.ln2_g] {
-                params[g.clone()].fill(1.0);
+                params.at_mut(*g).fill(1.0);
             }
         }
-        params[p.lnf_g.clone()].fill(1.0);
+        params.at_mut(p.lnf_g).fill(1.0);
         for (i, r) in normal.into_iter().enumerate() {
-            rng.fork(2 + i as u64).fill_normal(&mut params[r], 0.02);
+            rng.fork(2 + i as u64).fill_normal(params.at_mut(r), 0.02);
         }
-        Ok(Transformer {
-            config,
-            grads: vec![0.0; l.len()],
-            layout: l,
-            p,
-            params,
-            acts: Acts::default(),
-        })
+        Ok(Transformer { config, p, store, acts: Acts::default() })
     }
 
     fn ensure_acts(&mut self, batch: usize, seq: usize) {
@@ -169,13 +146,7 @@ impl Transformer {
             a.batch = batch;
             return;
         }
-        let TransformerConfig {
-            vocab_size: v,
-            d_model: c,
-            mlp_size: m,
-            n_heads: nh,
-            ..
-        } = self.config;
+        let TransformerConfig { vocab_size: v, d_model: c, mlp_size: m, n_heads: nh, .. } = self.config;
         let n = batch * seq;
         let z = |len: usize| vec![0.0f32; len];
         let block = || BlockActs {
@@ -222,46 +193,25 @@ impl LanguageModel for Transformer {
         ModelConfig::Transformer(self.config)
     }
 
-    fn layout(&self) -> &Layout {
-        &self.layout
+    fn parameters(&self) -> &Parameters {
+        &self.store
     }
 
-    fn params(&self) -> &[f32] {
-        &self.params
+    fn parameters_mut(&mut self) -> &mut Parameters {
+        &mut self.store
     }
 
-    fn params_and_grads(&mut self) -> (&mut [f32], &mut [f32]) {
-        (&mut self.params, &mut self.grads)
-    }
-
-    fn forward(
-        &mut self,
-        inputs: &[u32],
-        targets: Option<&[u32]>,
-        b: usize,
-        t: usize,
-        par: Par,
-    ) -> Option<f32> {
-        assert!(
-            t <= self.config.context_len,
-            "window of {t} exceeds the context of {}",
-            self.config.context_len
-        );
+    fn forward(&mut self, inputs: &[u32], targets: Option<&[u32]>, b: usize, t: usize, par: Par) -> Option<f32> {
+        assert!(t <= self.config.context_len, "window of {t} exceeds the context of {}", self.config.context_len);
         self.ensure_acts(b, t);
-        let TransformerConfig {
-            vocab_size: v,
-            d_model: c,
-            mlp_size: m,
-            n_heads: nh,
-            ..
-        } = self.config;
-        let (n, p, w) = (b * t, &self.p, &self.params);
+        let TransformerConfig { vocab_size: v, d_model: c, mlp_size: m, n_heads: nh, .. } = self.config;
+        let (n, p, w) = (b * t, &self.p, &self.store.values[..]);
         let a = &mut self.acts;
         a.tokens[..n].copy_from_slice(inputs);
         if let Some(targets) = targets {
             a.targets[..n].copy_from_slice(targets);
         }
-        embedding::forward(&mut a.encoded[..n * c], inputs, &w[p.wte.clone()], c);
+        embedding::forward(&mut a.encoded[..n * c], inputs, w.at(p.wte), c);
         for (i, row) in a.encoded[..n * c].chunks_exact_mut(c).enumerate() {
             let pos = (i % t) * c;
             vecmath::add_assign(row, &w[p.wpe.start + pos..p.wpe.start + pos + c]);
@@ -275,173 +225,63 @@ impl LanguageModel for Transformer {
                 &mut k.ln1_mean,
                 &mut k.ln1_rstd,
                 x,
-                &w[bp.ln1_g.clone()],
-                &w[bp.ln1_b.clone()],
+                w.at(bp.ln1_g),
+                w.at(bp.ln1_b),
                 n,
                 c,
                 par,
             );
-            linear::forward(
-                &mut k.qkv,
-                &k.ln1,
-                &w[bp.w_qkv.clone()],
-                &w[bp.b_qkv.clone()],
-                n,
-                c,
-                3 * c,
-                par,
-            );
+            linear::forward(&mut k.qkv, &k.ln1, w.at(bp.w_qkv), w.at(bp.b_qkv), n, c, 3 * c, par);
             attention::forward(&mut k.atty, &mut k.att, &k.qkv, b, t, c, nh, par);
-            linear::forward(
-                &mut k.resid_mid,
-                &k.atty,
-                &w[bp.w_o.clone()],
-                &w[bp.b_o.clone()],
-                n,
-                c,
-                c,
-                par,
-            );
+            linear::forward(&mut k.resid_mid, &k.atty, w.at(bp.w_o), w.at(bp.b_o), n, c, c, par);
             vecmath::add_assign(&mut k.resid_mid[..n * c], &x[..n * c]);
             layernorm::forward(
                 &mut k.ln2,
                 &mut k.ln2_mean,
                 &mut k.ln2_rstd,
                 &k.resid_mid,
-                &w[bp.ln2_g.clone()],
-                &w[bp.ln2_b.clone()],
+                w.at(bp.ln2_g),
+                w.at(bp.ln2_b),
                 n,
                 c,
                 par,
             );
-            linear::forward(
-                &mut k.fc,
-                &k.ln2,
-                &w[bp.w_fc.clone()],
-                &w[bp.b_fc.clone()],
-                n,
-                c,
-                m,
-                par,
-            );
+            linear::forward(&mut k.fc, &k.ln2, w.at(bp.w_fc), w.at(bp.b_fc), n, c, m, par);
             gelu::forward(&mut k.fc_gelu, &k.fc[..n * m], par);
-            linear::forward(
-                &mut k.out,
-                &k.fc_gelu,
-                &w[bp.w_proj.clone()],
-                &w[bp.b_proj.clone()],
-                n,
-                m,
-                c,
-                par,
-            );
+            linear::forward(&mut k.out, &k.fc_gelu, w.at(bp.w_proj), w.at(bp.b_proj), n, m, c, par);
             vecmath::add_assign(&mut k.out[..n * c], &k.resid_mid[..n * c]);
         }
         let x = a.blocks.last().map_or(&a.encoded, |k| &k.out);
-        layernorm::forward(
-            &mut a.lnf,
-            &mut a.lnf_mean,
-            &mut a.lnf_rstd,
-            x,
-            &w[p.lnf_g.clone()],
-            &w[p.lnf_b.clone()],
-            n,
-            c,
-            par,
-        );
-        linear::forward(
-            &mut a.probs,
-            &a.lnf,
-            &w[p.w_out.clone()],
-            &w[p.b_out.clone()],
-            n,
-            c,
-            v,
-            par,
-        );
+        layernorm::forward(&mut a.lnf, &mut a.lnf_mean, &mut a.lnf_rstd, x, w.at(p.lnf_g), w.at(p.lnf_b), n, c, par);
+        linear::forward(&mut a.probs, &a.lnf, w.at(p.w_out), w.at(p.b_out), n, c, v, par);
         let targets = targets.map(|_| &a.targets[..n]);
         softmax_ce::forward(&mut a.probs, &mut a.losses, targets, n, v, par);
-        targets.map(|_| a.losses[..n].iter().map(|&l| l as f64).sum::<f64>() as f32 / n as f32)
+        targets.map(|_| softmax_ce::mean(&a.losses[..n]))
     }
 
     fn backward(&mut self, par: Par) {
-        let TransformerConfig {
-            vocab_size: v,
-            d_model: c,
-            mlp_size: m,
-            n_heads: nh,
-            ..
-        } = self.config;
+        let TransformerConfig { vocab_size: v, d_model: c, mlp_size: m, n_heads: nh, .. } = self.config;
         let (b, t) = (self.acts.batch, self.acts.seq);
-        let (n, p, w) = (b * t, &self.p, &self.params);
-        let (a, g) = (&mut self.acts, &mut self.grads);
+        let (n, p, w) = (b * t, &self.p, &self.store.values[..]);
+        let (a, g) = (&mut self.acts, &mut self.store.grads[..]);
         g.fill(0.0);
         softmax_ce::backward(&mut a.probs, &a.targets, 1.0 / n as f32, n, v, par);
-        let (dw, db) = pair_mut(g, &p.w_out, &p.b_out);
-        linear::backward(
-            Some(&mut a.dln),
-            dw,
-            db,
-            &a.probs,
-            &a.lnf,
-            &w[p.w_out.clone()],
-            n,
-            c,
-            v,
-            par,
-        );
+        let (dw, db) = pair_mut(g, p.w_out, p.b_out);
+        linear::backward(Some(&mut a.dln), dw, db, &a.probs, &a.lnf, w.at(p.w_out), n, c, v, par);
         a.dresid[..n * c].fill(0.0);
         let x = a.blocks.last().map_or(&a.encoded, |k| &k.out);
-        let (dg, db) = pair_mut(g, &p.lnf_g, &p.lnf_b);
-        layernorm::backward(
-            &mut a.dresid,
-            dg,
-            db,
-            &a.dln,
-            x,
-            &a.lnf_mean,
-            &a.lnf_rstd,
-            &w[p.lnf_g.clone()],
-            n,
-            c,
-            par,
-        );
+        let (dg, db) = pair_mut(g, p.lnf_g, p.lnf_b);
+        layernorm::backward(&mut a.dresid, dg, db, &a.dln, x, &a.lnf_mean, &a.lnf_rstd, w.at(p.lnf_g), n, c, par);
         // a.dresid is now d(loss)/d(output of the last block); walk the blocks backwards.
         for (l, bp) in p.blocks.iter().enumerate().rev() {
-            let x = if l == 0 {
-                &a.encoded
-            } else {
-                &a.blocks[l - 1].out
-            };
+            let x = if l == 0 { &a.encoded } else { &a.blocks[l - 1].out };
             let k = &a.blocks[l];
-            let (dw, db) = pair_mut(g, &bp.w_proj, &bp.b_proj);
-            linear::backward(
-                Some(&mut a.dfc_out),
-                dw,
-                db,
-                &a.dresid,
-                &k.fc_gelu,
-                &w[bp.w_proj.clone()],
-                n,
-                m,
-                c,
-                par,
-            );
+            let (dw, db) = pair_mut(g, bp.w_proj, bp.b_proj);
+            linear::backward(Some(&mut a.dfc_out), dw, db, &a.dresid, &k.fc_gelu, w.at(bp.w_proj), n, m, c, par);
             gelu::backward(&mut a.dfc, &a.dfc_out[..n * m], &k.fc[..n * m], par);
-            let (dw, db) = pair_mut(g, &bp.w_fc, &bp.b_fc);
-            linear::backward(
-                Some(&mut a.dln),
-                dw,
-                db,
-                &a.dfc,
-                &k.ln2,
-                &w[bp.w_fc.clone()],
-                n,
-                c,
-                m,
-                par,
-            );
-            let (dg, db) = pair_mut(g, &bp.ln2_g, &bp.ln2_b);
+            let (dw, db) = pair_mut(g, bp.w_fc, bp.b_fc);
+            linear::backward(Some(&mut a.dln), dw, db, &a.dfc, &k.ln2, w.at(bp.w_fc), n, c, m, par);
+            let (dg, db) = pair_mut(g, bp.ln2_g, bp.ln2_b);
             layernorm::backward(
                 &mut a.dresid,
                 dg,
@@ -450,66 +290,21 @@ impl LanguageModel for Transformer {
                 &k.resid_mid,
                 &k.ln2_mean,
                 &k.ln2_rstd,
-                &w[bp.ln2_g.clone()],
+                w.at(bp.ln2_g),
                 n,
                 c,
                 par,
             );
             // a.dresid is now d/d(resid_mid): the MLP branch and the skip connection summed.
-            let (dw, db) = pair_mut(g, &bp.w_o, &bp.b_o);
-            linear::backward(
-                Some(&mut a.datty),
-                dw,
-                db,
-                &a.dresid,
-                &k.atty,
-                &w[bp.w_o.clone()],
-                n,
-                c,
-                c,
-                par,
-            );
-            attention::backward(
-                &mut a.dqkv,
-                &mut a.datt,
-                &a.datty,
-                &k.qkv,
-                &k.att,
-                b,
-                t,
-                c,
-                nh,
-                par,
-            );
-            let (dw, db) = pair_mut(g, &bp.w_qkv, &bp.b_qkv);
-            linear::backward(
-                Some(&mut a.dln),
-                dw,
-                db,
-                &a.dqkv,
-                &k.ln1,
-                &w[bp.w_qkv.clone()],
-                n,
-                c,
-                3 * c,
-                par,
-            );
-            let (dg, db) = pair_mut(g, &bp.ln1_g, &bp.ln1_b);
-            layernorm::backward(
-                &mut a.dresid,
-                dg,
-                db,
-                &a.dln,
-                x,
-                &k.ln1_mean,
-                &k.ln1_rstd,
-                &w[bp.ln1_g.clone()],
-                n,
-                c,
-                par,
-            );
+            let (dw, db) = pair_mut(g, bp.w_o, bp.b_o);
+            linear::backward(Some(&mut a.datty), dw, db, &a.dresid, &k.atty, w.at(bp.w_o), n, c, c, par);
+            attention::backward(&mut a.dqkv, &mut a.datt, &a.datty, &k.qkv, &k.att, b, t, c, nh, par);
+            let (dw, db) = pair_mut(g, bp.w_qkv, bp.b_qkv);
+            linear::backward(Some(&mut a.dln), dw, db, &a.dqkv, &k.ln1, w.at(bp.w_qkv), n, c, 3 * c, par);
+            let (dg, db) = pair_mut(g, bp.ln1_g, bp.ln1_b);
+            layernorm::backward(&mut a.dresid, dg, db, &a.dln, x, &k.ln1_mean, &k.ln1_rstd, w.at(bp.ln1_g), n, c, par);
         }
-        embedding::backward(&mut g[p.wte.clone()], &a.dresid[..n * c], &a.tokens[..n], c);
+        embedding::backward(g.at_mut(p.wte), &a.dresid[..n * c], &a.tokens[..n], c);
         for (i, row) in a.dresid[..n * c].chunks_exact(c).enumerate() {
             let pos = p.wpe.start + (i % t) * c;
             vecmath::add_assign(&mut g[pos..pos + c], row);

@@ -24,14 +24,7 @@ pub struct AdamWConfig {
 
 impl Default for AdamWConfig {
     fn default() -> Self {
-        AdamWConfig {
-            lr: 1e-3,
-            beta1: 0.9,
-            beta2: 0.999,
-            eps: 1e-8,
-            weight_decay: 0.01,
-            clip: 1.0,
-        }
+        AdamWConfig { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0.01, clip: 1.0 }
     }
 }
 
@@ -46,19 +39,11 @@ impl AdamWConfig {
         }
         for (name, b) in [("beta1", self.beta1), ("beta2", self.beta2)] {
             if !(0.0..1.0).contains(&b) {
-                return Err(Error::config(
-                    name,
-                    b,
-                    "use a number in [0, 1), e.g. 0.9 and 0.999",
-                ));
+                return Err(Error::config(name, b, "use a number in [0, 1), e.g. 0.9 and 0.999"));
             }
         }
         if !(self.weight_decay >= 0.0 && self.weight_decay < 1.0 / self.lr) {
-            return Err(Error::config(
-                "weight decay",
-                self.weight_decay,
-                "use a small non-negative number, e.g. 0.01",
-            ));
+            return Err(Error::config("weight decay", self.weight_decay, "use a small non-negative number, e.g. 0.01"));
         }
         if !(self.clip >= 0.0 && self.eps > 0.0) {
             return Err(Error::config(
@@ -83,12 +68,7 @@ pub struct AdamW {
 
 impl AdamW {
     pub fn new(n_params: usize, config: AdamWConfig) -> Self {
-        AdamW {
-            config,
-            step: 0,
-            m: vec![0.0; n_params],
-            v: vec![0.0; n_params],
-        }
+        AdamW { config, step: 0, m: vec![0.0; n_params], v: vec![0.0; n_params] }
     }
 
     /// Scale `grads` so that their global norm is at most `clip`; returns the norm before.
@@ -104,20 +84,10 @@ impl AdamW {
     /// One AdamW update of `params` from `grads` at learning rate `lr`.
     pub fn update(&mut self, params: &mut [f32], grads: &[f32], lr: f32, par: Par) {
         self.step += 1;
-        let AdamWConfig {
-            beta1,
-            beta2,
-            eps,
-            weight_decay,
-            ..
-        } = self.config;
+        let AdamWConfig { beta1, beta2, eps, weight_decay, .. } = self.config;
         let k = self.step as i32;
         let (c1, c2) = (1.0 - beta1.powi(k), 1.0 - beta2.powi(k));
-        let (p, m, v) = (
-            Disjoint::new(params),
-            Disjoint::new(&mut self.m),
-            Disjoint::new(&mut self.v),
-        );
+        let (p, m, v) = (Disjoint::new(params), Disjoint::new(&mut self.m), Disjoint::new(&mut self.v));
         for_each_block(grads.len(), 1024, par, &|a, b| {
             // SAFETY: blocks are disjoint.
             let (p, m, v) = unsafe { (p.rows(a, b, 1), m.rows(a, b, 1), v.rows(a, b, 1)) };
@@ -138,10 +108,7 @@ mod tests {
     /// The first step of Adam moves every parameter by about lr against its gradient's sign.
     #[test]
     fn first_step_matches_the_formula() {
-        let c = AdamWConfig {
-            weight_decay: 0.1,
-            ..Default::default()
-        };
+        let c = AdamWConfig { weight_decay: 0.1, ..Default::default() };
         let mut opt = AdamW::new(3, c);
         let mut p = vec![1.0f32, -2.0, 0.5];
         let g = vec![0.5f32, -0.25, 0.0];
@@ -152,12 +119,7 @@ mod tests {
             p - 0.01 * m / (v.sqrt() + 1e-8)
         };
         for (i, (&p0, &g)) in [1.0f32, -2.0, 0.5].iter().zip(&g).enumerate() {
-            assert!(
-                (p[i] - expect(p0, g)).abs() < 1e-6,
-                "{i}: {} vs {}",
-                p[i],
-                expect(p0, g)
-            );
+            assert!((p[i] - expect(p0, g)).abs() < 1e-6, "{i}: {} vs {}", p[i], expect(p0, g));
         }
         let mut big = vec![3.0f32, 4.0];
         assert_eq!(opt.clip(&mut big), 5.0);

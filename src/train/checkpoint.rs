@@ -79,13 +79,8 @@ impl Checkpoint {
 
     /// Read and validate a checkpoint.
     pub fn load(path: &Path) -> Result<Checkpoint> {
-        let bytes = std::fs::read(path).map_err(|e| {
-            Error::io(
-                path,
-                e,
-                "check the checkpoint path (written by `sideways train --save`)",
-            )
-        })?;
+        let bytes = std::fs::read(path)
+            .map_err(|e| Error::io(path, e, "check the checkpoint path (written by `sideways train --save`)"))?;
         let bad = |problem: String, hint: &str| Error::Checkpoint {
             path: path.to_path_buf(),
             problem,
@@ -98,35 +93,20 @@ impl Checkpoint {
                 "give a file written by `sideways train --save`",
             ));
         }
-        let mut r = Reader {
-            bytes: &bytes,
-            pos: 8,
-        };
-        let version = r
-            .u32()
-            .ok_or_else(|| bad("truncated in the header".into(), corrupt))?;
+        let mut r = Reader { bytes: &bytes, pos: 8 };
+        let version = r.u32().ok_or_else(|| bad("truncated in the header".into(), corrupt))?;
         if version != FORMAT_VERSION {
             return Err(bad(
                 format!("format version {version}, but this build reads version {FORMAT_VERSION}"),
                 "use the sideways version that wrote it, or train again",
             ));
         }
-        let header_len = r
-            .u64()
-            .ok_or_else(|| bad("truncated in the header".into(), corrupt))?;
+        let header_len = r.u64().ok_or_else(|| bad("truncated in the header".into(), corrupt))?;
         // Every length is checked against what is left of the file before it is used.
         let header = r.take(header_len).ok_or_else(|| {
-            bad(
-                format!(
-                    "truncated: header of {header_len} bytes announced, {} left",
-                    r.left()
-                ),
-                corrupt,
-            )
+            bad(format!("truncated: header of {header_len} bytes announced, {} left", r.left()), corrupt)
         })?;
-        let n = r
-            .u64()
-            .ok_or_else(|| bad("truncated before the parameters".into(), corrupt))?;
+        let n = r.u64().ok_or_else(|| bad("truncated before the parameters".into(), corrupt))?;
         let payload = n.checked_mul(12).filter(|&p| p + 4 == r.left() as u64);
         let Some(payload) = payload else {
             return Err(bad(
@@ -141,36 +121,24 @@ impl Checkpoint {
         let body_end = r.pos + payload as usize;
         let stored = u32::from_le_bytes(bytes[body_end..].try_into().expect("4 bytes left"));
         if crc32fast::hash(&bytes[..body_end]) != stored {
-            return Err(bad(
-                "checksum mismatch: the contents were altered or damaged".into(),
-                corrupt,
-            ));
+            return Err(bad("checksum mismatch: the contents were altered or damaged".into(), corrupt));
         }
-        let header: Header = serde_json::from_slice(header)
-            .map_err(|e| bad(format!("unreadable header: {e}"), corrupt))?;
+        let header: Header =
+            serde_json::from_slice(header).map_err(|e| bad(format!("unreadable header: {e}"), corrupt))?;
         let n = n as usize;
         let mut floats = |count: usize| -> Vec<f32> {
             let raw = r.take(count as u64 * 4).expect("length checked above");
-            raw.chunks_exact(4)
-                .map(|c| f32::from_le_bytes(c.try_into().expect("4 bytes")))
-                .collect()
+            raw.chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().expect("4 bytes"))).collect()
         };
         let (params, m, v) = (floats(n), floats(n), floats(n));
         header.model.validate()?;
         let expected = header.model.param_count();
         if n != expected || header.tensors.iter().map(TensorSpec::len).sum::<usize>() != n {
-            return Err(bad(
-                format!("holds {n} parameters but its model configuration needs {expected}"),
-                corrupt,
-            ));
+            return Err(bad(format!("holds {n} parameters but its model configuration needs {expected}"), corrupt));
         }
         if header.vocab.len() != header.model.vocab_size() {
             return Err(bad(
-                format!(
-                    "vocabulary of {} words for a model of {}",
-                    header.vocab.len(),
-                    header.model.vocab_size()
-                ),
+                format!("vocabulary of {} words for a model of {}", header.vocab.len(), header.model.vocab_size()),
                 corrupt,
             ));
         }
@@ -184,11 +152,7 @@ impl Checkpoint {
         optimizer.step = header.step;
         optimizer.m = m;
         optimizer.v = v;
-        Ok(Checkpoint {
-            header,
-            params,
-            optimizer,
-        })
+        Ok(Checkpoint { header, params, optimizer })
     }
 
     /// Build the model this checkpoint describes, with its trained weights.
@@ -226,10 +190,7 @@ impl Trainer {
         if data.fingerprint() != h.data_fingerprint {
             return Err(Error::corpus(
                 &corpus.name,
-                format!(
-                    "it differs from the corpus the checkpoint was trained on ({})",
-                    h.corpus
-                ),
+                format!("it differs from the corpus the checkpoint was trained on ({})", h.corpus),
                 if h.corpus == "default" {
                     "leave out --corpus to use the default corpus".to_string()
                 } else {
@@ -260,27 +221,19 @@ impl<'a> Reader<'a> {
     }
 
     fn u32(&mut self) -> Option<u32> {
-        self.take(4)
-            .map(|b| u32::from_le_bytes(b.try_into().expect("4 bytes")))
+        self.take(4).map(|b| u32::from_le_bytes(b.try_into().expect("4 bytes")))
     }
 
     fn u64(&mut self) -> Option<u64> {
-        self.take(8)
-            .map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes")))
+        self.take(8).map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes")))
     }
 }
 
 /// Write `bytes` to `path` through a temporary file in the same folder and a rename.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     let hint = "check that the folder exists and is writable";
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
     let result = (|| {
         let mut f = std::fs::File::create(&tmp)?;

@@ -44,18 +44,10 @@ impl Default for TrainConfig {
 impl TrainConfig {
     pub fn validate(&self) -> Result<()> {
         if self.batch_size == 0 || self.batch_size > 65_536 {
-            return Err(Error::config(
-                "batch size",
-                self.batch_size,
-                "use 1 to 65536 (the benchmark uses 32)",
-            ));
+            return Err(Error::config("batch size", self.batch_size, "use 1 to 65536 (the benchmark uses 32)"));
         }
         if self.seq_len == 0 || self.seq_len > 65_536 {
-            return Err(Error::config(
-                "sequence length",
-                self.seq_len,
-                "use 1 to 65536 (the benchmark uses 64)",
-            ));
+            return Err(Error::config("sequence length", self.seq_len, "use 1 to 65536 (the benchmark uses 64)"));
         }
         self.optimizer.validate()
     }
@@ -110,36 +102,29 @@ impl Trainer {
         config.validate()?;
         if let Some(ctx) = model.config().context_len() {
             if config.seq_len > ctx {
-                return Err(Error::config("sequence length", config.seq_len, format!("the Transformer's context is {ctx}; use --seq-len ≤ {ctx} or a larger --context")));
+                return Err(Error::config(
+                    "sequence length",
+                    config.seq_len,
+                    format!("the Transformer's context is {ctx}; use --seq-len ≤ {ctx} or a larger --context"),
+                ));
             }
         }
         if model.config().vocab_size() != data.vocab.len() {
             return Err(Error::config(
                 "vocab size",
                 model.config().vocab_size(),
-                format!(
-                    "the data has {} words; build the model from the data's vocabulary",
-                    data.vocab.len()
-                ),
+                format!("the data has {} words; build the model from the data's vocabulary", data.vocab.len()),
             ));
         }
         let need = config.batch_size * config.seq_len + 1;
         if data.train.len() < need {
             return Err(Error::corpus(
                 &data.name,
-                format!(
-                    "its training split has {} tokens, fewer than one batch needs ({need})",
-                    data.train.len()
-                ),
+                format!("its training split has {} tokens, fewer than one batch needs ({need})", data.train.len()),
                 "use a larger corpus, or a smaller --batch-size / --seq-len",
             ));
         }
-        let batcher = Batcher::new(
-            data.train.len(),
-            config.batch_size,
-            config.seq_len,
-            config.data_seed,
-        )?;
+        let batcher = Batcher::new(data.train.len(), config.batch_size, config.seq_len, config.data_seed)?;
         if eval_windows(data.val.len(), config.seq_len) == 0 {
             return Err(Error::corpus(
                 &data.name,
@@ -187,29 +172,19 @@ impl Trainer {
         let start = Instant::now();
         let step = self.optimizer.step + 1;
         let (b, t) = (self.config.batch_size, self.config.seq_len);
-        self.batcher
-            .fill(&self.data.train, step, &mut self.inputs, &mut self.targets);
+        self.batcher.fill(&self.data.train, step, &mut self.inputs, &mut self.targets);
         let lr = self.config.schedule.at(step, self.config.optimizer.lr);
         let (model, opt) = (&mut self.model, &mut self.optimizer);
         let (inputs, targets) = (&self.inputs, &self.targets);
         let (loss, grad_norm) = self.threads.install(|par| {
-            let loss = model
-                .forward(inputs, Some(targets), b, t, par)
-                .expect("targets given");
+            let loss = model.forward(inputs, Some(targets), b, t, par).expect("targets given");
             model.backward(par);
             let (params, grads) = model.params_and_grads();
             let norm = opt.clip(grads);
             opt.update(params, grads, lr, par);
             (loss, norm)
         });
-        StepReport {
-            step,
-            loss,
-            lr,
-            grad_norm,
-            seconds: start.elapsed().as_secs_f64(),
-            tokens: b * t,
-        }
+        StepReport { step, loss, lr, grad_norm, seconds: start.elapsed().as_secs_f64(), tokens: b * t }
     }
 
     /// Loss, perplexity and next-word accuracy over every non-overlapping validation window.
@@ -231,8 +206,7 @@ impl Trainer {
                 for i in 0..b {
                     for j in 0..t {
                         sum += model.losses(i, j) as f64;
-                        correct +=
-                            (argmax(model.probs(i, j)) == targets[i * t + j] as usize) as usize;
+                        correct += (argmax(model.probs(i, j)) == targets[i * t + j] as usize) as usize;
                     }
                 }
             }
@@ -240,18 +214,11 @@ impl Trainer {
         });
         let n = windows * t;
         let loss = (sum / n as f64) as f32;
-        EvalReport {
-            loss,
-            perplexity: loss.exp(),
-            accuracy: correct as f32 / n as f32,
-            tokens: n,
-        }
+        EvalReport { loss, perplexity: loss.exp(), accuracy: correct as f32 / n as f32, tokens: n }
     }
 }
 
 /// Index of the largest entry (the first one on ties).
 pub fn argmax(xs: &[f32]) -> usize {
-    xs.iter()
-        .enumerate()
-        .fold(0, |best, (i, &x)| if x > xs[best] { i } else { best })
+    xs.iter().enumerate().fold(0, |best, (i, &x)| if x > xs[best] { i } else { best })
 }

@@ -9,17 +9,11 @@ pub fn shared_corpus(file: &str) -> Option<PathBuf> {
     match std::env::var_os("SIDEWAYS_CORPORA") {
         Some(dir) => {
             let path = PathBuf::from(dir).join(file);
-            assert!(
-                path.exists(),
-                "SIDEWAYS_CORPORA is set but {} is missing",
-                path.display()
-            );
+            assert!(path.exists(), "SIDEWAYS_CORPORA is set but {} is missing", path.display());
             Some(path)
         }
         None => {
-            eprintln!(
-                "skipped: set SIDEWAYS_CORPORA to the shared corpora folder to run this test"
-            );
+            eprintln!("skipped: set SIDEWAYS_CORPORA to the shared corpora folder to run this test");
             None
         }
     }
@@ -92,8 +86,5 @@ pub fn temp_dir(name: &str) -> PathBuf {
 /// A small corpus from the built-in grammar (fast to train on).
 pub fn small_corpus(tokens: usize) -> sideways::data::Corpus {
     let g = sideways::data::grammar::Grammar::builtin();
-    sideways::data::Corpus {
-        name: "small".into(),
-        text: g.generate(7, tokens),
-    }
+    sideways::data::Corpus { name: "small".into(), text: g.generate(7, tokens) }
 }
