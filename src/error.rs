@@ -26,6 +26,9 @@ pub enum Error {
     /// A checkpoint file is truncated, corrupt, from another version or another model.
     #[error("checkpoint {}: {problem}; {hint}", path.display())]
     Checkpoint { path: PathBuf, problem: String, hint: String },
+    /// A word-vectors file that cannot be read.
+    #[error("vectors {}: {problem}; give a word2vec .bin file or a text file of `word x1 … xn` lines", path.display())]
+    Vectors { path: PathBuf, problem: String },
     /// A prompt the model cannot use.
     #[error("prompt {prompt:?}: {problem}; {hint}")]
     Prompt { prompt: String, problem: String, hint: String },

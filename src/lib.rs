@@ -3,6 +3,7 @@ pub mod cli;
 pub mod data;
 pub mod embed;
 pub mod error;
+pub mod fsio;
 pub mod linalg;
 pub mod model;
 pub mod predict;

@@ -106,6 +106,7 @@ impl RunArgs {
             seed: self.seed,
             data_seed: self.data_seed,
             optimizer: AdamWConfig { lr: self.lr, weight_decay: self.weight_decay, ..AdamWConfig::default() },
+            freeze_embeddings: false,
             schedule: if self.warmup == 0 {
                 LrSchedule::Constant
             } else {

@@ -6,7 +6,7 @@ use clap::Args;
 
 use crate::data::grammar::{Grammar, BUILTIN};
 use crate::error::Error;
-use crate::train::write_atomically;
+use crate::fsio::write_atomically;
 
 #[derive(Debug, Clone, Args)]
 pub struct CorpusArgs {

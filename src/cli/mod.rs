@@ -3,6 +3,7 @@
 mod args;
 mod bench;
 mod corpus;
+pub mod embed;
 mod predict;
 mod progress;
 pub mod summary;
@@ -31,6 +32,8 @@ pub enum Command {
     Generate(predict::GenerateArgs),
     /// Print or write the default corpus (or one generated from your own grammar file).
     Corpus(corpus::CorpusArgs),
+    /// word2vec: train word vectors, find neighbours and analogies, evaluate
+    Embed(embed::EmbedArgs),
     /// Measure training speed of both models on 1, 2, … threads, side by side.
     Bench(bench::BenchArgs),
     /// Train both models briefly on the default corpus and compare them (what plain
@@ -49,6 +52,7 @@ pub fn main() -> std::process::ExitCode {
         Some(Command::Generate(a)) => predict::run_generate(&a),
         Some(Command::Corpus(a)) => corpus::run(&a),
         Some(Command::Bench(a)) => bench::run(&a),
+        Some(Command::Embed(a)) => embed::run(&a),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -8,7 +8,7 @@ use clap::Args;
 
 use crate::data::{Corpus, Dataset};
 use crate::model::{self, ModelKind};
-use crate::train::{Checkpoint, Trainer};
+use crate::train::{Checkpoint, TrainConfig, Trainer};
 
 use super::args::{DataArgs, ModelArgs, RunArgs};
 use super::progress::Progress;
@@ -33,6 +33,12 @@ pub struct TrainArgs {
     /// Evaluate on the validation split every N steps (0 = only at the end)
     #[arg(long, default_value_t = 0)]
     pub eval_every: u64,
+    /// Start the embedding table from these word vectors (from `sideways embed train`), aligned by word
+    #[arg(long)]
+    pub embeddings: Option<PathBuf>,
+    /// Keep the starting embeddings fixed during training
+    #[arg(long)]
+    pub freeze_embeddings: bool,
     /// Print one JSON object per step and evaluation on stdout instead of a progress line
     #[arg(long)]
     pub json: bool,
@@ -48,14 +54,31 @@ pub fn run(a: &TrainArgs) -> anyhow::Result<()> {
     let threads = a.run.threads()?;
     let corpus = Corpus::from_option(a.data.corpus.as_deref())?;
     let mut trainer = match &a.resume {
+        Some(_) if a.embeddings.is_some() || a.freeze_embeddings => {
+            let hint = "a resumed run keeps its own embeddings; leave out --embeddings / --freeze-embeddings";
+            return Err(crate::error::Error::config("--embeddings", "with --resume", hint).into());
+        }
         Some(path) => Trainer::resume(Checkpoint::load(path)?, &corpus, threads)?,
         None => {
             let kind: ModelKind = a.model.as_deref().unwrap_or("").parse()?;
             let data = Dataset::new(&corpus, a.data.config())?;
             let config =
                 model::ModelConfig::with_overrides(kind, data.vocab.len(), a.model_sizes.overrides(a.run.seq_len));
-            let model = model::build(&config, a.run.seed, None)?;
-            Trainer::new(model, Arc::new(data), a.run.config(a.steps), threads)?
+            let mut model = model::build(&config, a.run.seed, None)?;
+            if let Some(path) = &a.embeddings {
+                let vectors = super::embed::load(path)?;
+                let found = model::load_embeddings(model.as_mut(), &data.vocab, &vectors)?;
+                if !a.json {
+                    eprintln!(
+                        "embeddings: {found} of {} words start from {}; {} keep the model's own random init",
+                        data.vocab.len(),
+                        path.display(),
+                        data.vocab.len() - found
+                    );
+                }
+            }
+            let train = TrainConfig { freeze_embeddings: a.freeze_embeddings, ..a.run.config(a.steps) };
+            Trainer::new(model, Arc::new(data), train, threads)?
         }
     };
     let save = a.save.clone().or_else(|| a.resume.clone());

@@ -2,3 +2,7 @@
 //! formats will live here too.)
 
 pub mod embedding;
+pub mod evaluate;
+pub mod query;
+pub mod vectors;
+pub mod word2vec;

@@ -75,3 +75,14 @@ pub fn build(config: &ModelConfig, seed: u64, embeddings: Option<&EmbeddingInit>
         ModelConfig::Transformer(c) => Box::new(Transformer::new(*c, seed, embeddings)?),
     })
 }
+
+/// Start `model`'s embedding table from word vectors, aligned by word; words without a vector
+/// keep the model's own initialisation. Returns how many words were found.
+pub fn load_embeddings(
+    model: &mut dyn LanguageModel,
+    vocab: &crate::data::Vocab,
+    vectors: &crate::embed::vectors::WordVectors,
+) -> Result<usize> {
+    let wte = model.layout().get("wte").expect("both models have an embedding table").range();
+    crate::embed::vectors::align_into(&mut model.params_and_grads().0[wte], vocab, vectors)
+}

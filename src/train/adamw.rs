@@ -5,6 +5,8 @@
 //!     p ← p − lr · (m / (1 − β1^k)) / (√(v / (1 − β2^k)) + ε)
 //! The update is elementwise, so it runs one block of the flat buffer per thread.
 
+use std::ops::Range;
+
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
@@ -81,13 +83,27 @@ impl AdamW {
         norm
     }
 
-    /// One AdamW update of `params` from `grads` at learning rate `lr`.
-    pub fn update(&mut self, params: &mut [f32], grads: &[f32], lr: f32, par: Par) {
+    /// One AdamW update of `params` from `grads` at learning rate `lr`, leaving the entries in
+    /// `frozen` untouched (no step, no decay).
+    pub fn update(&mut self, params: &mut [f32], grads: &[f32], lr: f32, frozen: Option<Range<usize>>, par: Par) {
         self.step += 1;
+        let n = grads.len();
+        match frozen {
+            None => self.update_range(params, grads, lr, 0..n, par),
+            Some(f) => {
+                self.update_range(params, grads, lr, 0..f.start, par);
+                self.update_range(params, grads, lr, f.end..n, par);
+            }
+        }
+    }
+
+    fn update_range(&mut self, params: &mut [f32], grads: &[f32], lr: f32, range: Range<usize>, par: Par) {
         let AdamWConfig { beta1, beta2, eps, weight_decay, .. } = self.config;
         let k = self.step as i32;
         let (c1, c2) = (1.0 - beta1.powi(k), 1.0 - beta2.powi(k));
-        let (p, m, v) = (Disjoint::new(params), Disjoint::new(&mut self.m), Disjoint::new(&mut self.v));
+        let (p, m, v) = (&mut params[range.clone()], &mut self.m[range.clone()], &mut self.v[range.clone()]);
+        let grads = &grads[range];
+        let (p, m, v) = (Disjoint::new(p), Disjoint::new(m), Disjoint::new(v));
         for_each_block(grads.len(), 1024, par, &|a, b| {
             // SAFETY: blocks are disjoint.
             let (p, m, v) = unsafe { (p.rows(a, b, 1), m.rows(a, b, 1), v.rows(a, b, 1)) };
@@ -112,7 +128,7 @@ mod tests {
         let mut opt = AdamW::new(3, c);
         let mut p = vec![1.0f32, -2.0, 0.5];
         let g = vec![0.5f32, -0.25, 0.0];
-        opt.update(&mut p, &g, 0.01, Par::Seq);
+        opt.update(&mut p, &g, 0.01, None, Par::Seq);
         let expect = |p0: f32, g: f32| {
             let p = p0 - 0.01 * 0.1 * p0;
             let (m, v) = (0.1 * g / 0.1, 0.001 * g * g / 0.001);
@@ -121,6 +137,10 @@ mod tests {
         for (i, (&p0, &g)) in [1.0f32, -2.0, 0.5].iter().zip(&g).enumerate() {
             assert!((p[i] - expect(p0, g)).abs() < 1e-6, "{i}: {} vs {}", p[i], expect(p0, g));
         }
+        let before = p.clone();
+        opt.update(&mut p, &g, 0.01, Some(1..3), Par::Seq);
+        assert_eq!(p[1..], before[1..], "frozen entries do not move");
+        assert_ne!(p[0], before[0]);
         let mut big = vec![3.0f32, 4.0];
         assert_eq!(opt.clip(&mut big), 5.0);
         assert!((big[0] - 0.6).abs() < 1e-6 && (big[1] - 0.8).abs() < 1e-6);

@@ -13,7 +13,6 @@
 //! corruption. Files are written to a temporary name and renamed, so a crash never leaves a
 //! half-written checkpoint under the real name.
 
-use std::io::Write;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -22,6 +21,7 @@ use std::sync::Arc;
 
 use crate::data::{Corpus, DataConfig, Dataset, Vocab};
 use crate::error::{Error, Result};
+use crate::fsio::write_atomically;
 use crate::linalg::Threads;
 use crate::model::{self, LanguageModel, ModelConfig, TensorSpec};
 
@@ -227,22 +227,4 @@ impl<'a> Reader<'a> {
     fn u64(&mut self) -> Option<u64> {
         self.take(8).map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes")))
     }
-}
-
-/// Write `bytes` to `path` through a temporary file in the same folder and a rename.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let hint = "check that the folder exists and is writable";
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    result.map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        Error::io(path, e, hint)
-    })
 }

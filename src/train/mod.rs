@@ -7,6 +7,6 @@ mod schedule;
 mod trainer;
 
 pub use adamw::{AdamW, AdamWConfig};
-pub use checkpoint::{write_atomically, Checkpoint, Header, FORMAT_VERSION};
+pub use checkpoint::{Checkpoint, Header, FORMAT_VERSION};
 pub use schedule::LrSchedule;
 pub use trainer::{argmax, EvalReport, StepReport, TrainConfig, Trainer};

@@ -25,6 +25,8 @@ pub struct TrainConfig {
     pub data_seed: u64,
     pub optimizer: AdamWConfig,
     pub schedule: LrSchedule,
+    /// Keep the embedding table as it started (e.g. word2vec vectors): no gradient step, no decay.
+    pub freeze_embeddings: bool,
 }
 
 impl Default for TrainConfig {
@@ -37,6 +39,7 @@ impl Default for TrainConfig {
             data_seed: 0,
             optimizer: AdamWConfig::default(),
             schedule: LrSchedule::Constant,
+            freeze_embeddings: false,
         }
     }
 }
@@ -174,14 +177,21 @@ impl Trainer {
         let (b, t) = (self.config.batch_size, self.config.seq_len);
         self.batcher.fill(&self.data.train, step, &mut self.inputs, &mut self.targets);
         let lr = self.config.schedule.at(step, self.config.optimizer.lr);
+        let frozen = self
+            .config
+            .freeze_embeddings
+            .then(|| self.model.layout().get("wte").expect("both models have wte").range());
         let (model, opt) = (&mut self.model, &mut self.optimizer);
         let (inputs, targets) = (&self.inputs, &self.targets);
         let (loss, grad_norm) = self.threads.install(|par| {
             let loss = model.forward(inputs, Some(targets), b, t, par).expect("targets given");
             model.backward(par);
             let (params, grads) = model.params_and_grads();
+            if let Some(f) = &frozen {
+                grads[f.clone()].fill(0.0);
+            }
             let norm = opt.clip(grads);
-            opt.update(params, grads, lr, par);
+            opt.update(params, grads, lr, frozen, par);
             (loss, norm)
         });
         StepReport { step, loss, lr, grad_norm, seconds: start.elapsed().as_secs_f64(), tokens: b * t }
