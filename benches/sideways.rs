@@ -189,5 +189,30 @@ mod kernels {
     }
 }
 
-criterion_group!(benches, train_step::bench, kernels::bench);
+mod word2vec {
+    use super::*;
+    use sideways::embed::word2vec::{train, Word2VecConfig};
+
+    /// One epoch of skip-gram (dim 100, window 5, negative 5, min-count 5, sample 1e-3) on
+    /// tinyshakespeare (or the default corpus), in corpus words per second.
+    pub fn bench(c: &mut Criterion) {
+        let text = match std::env::var_os("SIDEWAYS_CORPORA") {
+            Some(dir) => std::fs::read_to_string(std::path::Path::new(&dir).join("tinyshakespeare.txt")).unwrap(),
+            None => Corpus::default_corpus().text,
+        };
+        let config = Word2VecConfig { epochs: 1, ..Word2VecConfig::default() };
+        let mut g = c.benchmark_group("word2vec");
+        g.sample_size(10).warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(5));
+        for t in threads() {
+            let (_, report) = train(&text, &config, &t, &mut |_| {}).unwrap();
+            g.throughput(Throughput::Elements(report.corpus_words));
+            g.bench_function(format!("skipgram_epoch_words/{}t", t.count()), |b| {
+                b.iter(|| train(&text, &config, &t, &mut |_| {}).unwrap())
+            });
+        }
+        g.finish();
+    }
+}
+
+criterion_group!(benches, train_step::bench, kernels::bench, word2vec::bench);
 criterion_main!(benches);

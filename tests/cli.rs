@@ -142,3 +142,45 @@ fn a_closed_pipe_ends_quietly() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!err.contains("panicked"), "{err}");
 }
+
+#[test]
+fn embed_commands_and_their_bad_input() {
+    let dir = common::temp_dir("cli-embed");
+    let (corpus, _) = small_run(&dir);
+    let vectors = dir.join("v.txt").to_str().unwrap().to_string();
+    let out = sideways(&[
+        "embed",
+        "train",
+        "--corpus",
+        &corpus,
+        "-o",
+        &vectors,
+        "--dim",
+        "20",
+        "--epochs",
+        "2",
+        "--threads",
+        "1",
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success() && err.contains("words/s (wall clock)"), "{err}");
+    let out = sideways(&["embed", "neighbors", &vectors, "king", "-k", "3", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["neighbors"].as_array().unwrap().len(), 3);
+    let out = sideways(&["embed", "analogy", &vectors, "king", "man", "woman", "--mul"]);
+    assert!(out.status.success() && String::from_utf8_lossy(&out.stdout).contains("CosMul"));
+    let q = write(&dir, "q.txt", b": family\nman king woman queen\n");
+    let out = sideways(&["embed", "eval", &vectors, "--analogies", &q]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("family"));
+
+    fails(&["embed", "neighbors", &vectors, "zebra"], "not among");
+    fails(
+        &["embed", "neighbors", &write(&dir, "junk.bin", b"\x89PNG\r\n\x1a\n"), "king"],
+        "not a word2vec binary file",
+    );
+    fails(&["embed", "neighbors", &write(&dir, "ragged.txt", b"2 3\nking 1 2\nqueen 3 4 5 6\n"), "king"], "line 2");
+    fails(&["embed", "train", "--corpus", &corpus, "-o", &vectors, "--window", "0"], "window");
+    fails(&["embed", "train", "--corpus", &write(&dir, "few.txt", b"one two three"), "-o", &vectors], "min-count");
+    fails(&["embed", "eval", &vectors], "--analogies");
+    fails(&["train", "--model", "rnn", "--corpus", &corpus, "--steps", "1", "--embeddings", &vectors], "--dim 128");
+}

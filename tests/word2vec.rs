@@ -184,3 +184,24 @@ fn word2vec_starting_vectors_beat_random_ones() {
     let e = model::load_embeddings(m.as_mut(), &data.vocab, &small).unwrap_err().to_string();
     assert!(e.contains("--dim 128"), "{e}");
 }
+
+#[test]
+fn evaluation_files_give_accuracy_per_section_and_spearman() {
+    use sideways::embed::evaluate;
+    let v = train_vectors(&Corpus::default_corpus().text, &Word2VecConfig::default(), 1);
+    let sim = Similarity::new(&v);
+    let questions = ": royalty\nman king woman queen\nboy prince girl princess\nman king woman zebra\n\
+                     : pronouns\nshe her he his\nMAN WOMAN KING QUEEN\n";
+    let r = evaluate::analogies(&sim, questions, Method::CosAdd).unwrap();
+    assert_eq!(r.sections.len(), 2);
+    assert_eq!((r.sections[0].correct, r.sections[0].answered, r.sections[0].skipped), (2, 2, 1));
+    assert_eq!(r.sections[1].name, "pronouns");
+    assert_eq!((r.total.answered, r.total.skipped), (4, 1));
+    assert!(evaluate::analogies(&sim, "a b c\n", Method::CosAdd).is_err(), "three words is not a question");
+
+    // Similarity: pairs that share a theme must rank above pairs that do not.
+    let pairs = "word1\tword2\tscore\nking\tqueen\t9.0\nman\twoman\t8.5\nking\tcart\t1.0\nqueen\tzebra\t5.0\nhe\tshe\t8.0\nkite\tkingdom\t0.5\n";
+    let s = evaluate::similarity(&sim, pairs).unwrap();
+    assert_eq!((s.pairs, s.covered), (6, 5));
+    assert!(s.spearman > 0.5, "Spearman {}", s.spearman);
+}
