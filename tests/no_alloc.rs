@@ -1,5 +1,8 @@
 //! A training step allocates nothing once its activations exist: every buffer is preallocated
 //! per (batch, sequence length). Checked with a counting global allocator, across all threads.
+//! Warm-up is excluded: besides the activations, faer keeps a per-thread workspace that grows
+//! the first time a worker thread happens to run a larger block (rayon may run both halves of
+//! a split on one thread), which can take a few steps on two threads.
 
 mod common;
 
@@ -44,13 +47,22 @@ fn training_steps_do_not_allocate() {
             let start = ALLOCATIONS.load(Ordering::SeqCst);
             t.step();
             assert!(ALLOCATIONS.load(Ordering::SeqCst) > start, "the first step allocates its activations");
-            t.step();
-            let before = ALLOCATIONS.load(Ordering::SeqCst);
-            for _ in 0..3 {
+            for _ in 0..10 {
                 t.step();
             }
-            let during = ALLOCATIONS.load(Ordering::SeqCst) - before;
-            assert_eq!(during, 0, "{kind} on {threads} threads: {during} allocations in 3 steps");
+            // A per-step allocation shows in every window; one-off workspace growth does not.
+            let mut during = usize::MAX;
+            for _window in 0..3 {
+                let before = ALLOCATIONS.load(Ordering::SeqCst);
+                for _ in 0..5 {
+                    t.step();
+                }
+                during = ALLOCATIONS.load(Ordering::SeqCst) - before;
+                if during == 0 {
+                    break;
+                }
+            }
+            assert_eq!(during, 0, "{kind} on {threads} threads: {during} allocations in each of three 5-step windows");
         }
     }
 }
