@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
-use sideways::data::{Corpus, DataConfig, Dataset, Vocab};
+use sideways::data::{Corpus, DataConfig, Dataset};
 use sideways::linalg::Threads;
 use sideways::rng::Rng;
 
@@ -20,17 +20,7 @@ fn dataset() -> Arc<Dataset> {
             Corpus::load(&std::path::Path::new(&dir).join("tinyshakespeare.txt")).expect("tinyshakespeare.txt");
         return Arc::new(Dataset::new(&corpus, DataConfig::default()).unwrap());
     }
-    let mut rng = Rng::new(1);
-    let vocab =
-        Vocab::from((0..4096).map(|i| if i == 0 { "<unk>".to_string() } else { format!("w{i}") }).collect::<Vec<_>>());
-    let mut tokens = |n| (0..n).map(|_| rng.below(4096) as u32).collect::<Vec<_>>();
-    Arc::new(Dataset {
-        name: "synthetic".into(),
-        config: DataConfig::default(),
-        vocab,
-        train: tokens(227_069),
-        val: tokens(25_230),
-    })
+    Arc::new(Dataset::synthetic(4096, 252_299, 1))
 }
 
 fn threads() -> [Threads; 2] {

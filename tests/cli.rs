@@ -184,3 +184,17 @@ fn embed_commands_and_their_bad_input() {
     fails(&["embed", "eval", &vectors], "--analogies");
     fails(&["train", "--model", "rnn", "--corpus", &corpus, "--steps", "1", "--embeddings", &vectors], "--dim 128");
 }
+
+#[test]
+fn compute_reproduces_the_gpu_years_headline() {
+    let out = sideways(&["compute", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let years = v["one_gpu"]["seconds"].as_f64().unwrap() / (365.25 * 86400.0);
+    assert!((355.0..=357.0).contains(&years), "{years}");
+    let days = v["many_gpus"]["seconds"].as_f64().unwrap() / 86400.0;
+    assert!((days - 5.21).abs() < 0.01, "{days}");
+    let text = String::from_utf8(sideways(&["compute"]).stdout).unwrap();
+    assert!(text.contains("356 years") && text.contains("5.21 days"), "{text}");
+    fails(&["compute", "--preset", "gpt5"], "use one of gpt3");
+    fails(&["compute", "--gpus", "0"], "gpus");
+}

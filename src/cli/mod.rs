@@ -2,6 +2,7 @@
 
 mod args;
 mod bench;
+mod compute;
 mod corpus;
 pub mod embed;
 mod predict;
@@ -32,6 +33,8 @@ pub enum Command {
     Generate(predict::GenerateArgs),
     /// Print or write the default corpus (or one generated from your own grammar file).
     Corpus(corpus::CorpusArgs),
+    /// How long training takes: 6 × parameters × tokens, in GPU-years and on this machine
+    Compute(compute::ComputeArgs),
     /// word2vec: train word vectors, find neighbours and analogies, evaluate
     Embed(embed::EmbedArgs),
     /// Measure training speed of both models on 1, 2, … threads, side by side.
@@ -53,6 +56,7 @@ pub fn main() -> std::process::ExitCode {
         Some(Command::Corpus(a)) => corpus::run(&a),
         Some(Command::Bench(a)) => bench::run(&a),
         Some(Command::Embed(a)) => embed::run(&a),
+        Some(Command::Compute(a)) => compute::run(&a),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

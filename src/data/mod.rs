@@ -84,6 +84,23 @@ impl Dataset {
         Dataset { name: corpus.name.clone(), config, vocab, val: ids[split..].to_vec(), train: ids[..split].to_vec() }
     }
 
+    /// Random tokens over a `vocab_size`-word vocabulary (`w1`, `w2`, …): for speed probes, where
+    /// a step's cost depends only on the sizes, never on the words.
+    pub fn synthetic(vocab_size: usize, tokens: usize, seed: u64) -> Self {
+        let mut rng = crate::rng::Rng::new(seed);
+        let words =
+            std::iter::once(UNK.to_string()).chain((1..vocab_size).map(|i| format!("w{i}"))).collect::<Vec<_>>();
+        let ids: Vec<u32> = (0..tokens).map(|_| rng.below(vocab_size) as u32).collect();
+        let split = tokens * 9 / 10;
+        Dataset {
+            name: "synthetic".into(),
+            config: DataConfig { vocab: VocabConfig { max_size: vocab_size, min_count: 1 }, ..DataConfig::default() },
+            vocab: Vocab::from(words),
+            val: ids[split..].to_vec(),
+            train: ids[..split].to_vec(),
+        }
+    }
+
     pub fn stats(&self) -> DataStats {
         let unk = |s: &[u32]| s.iter().filter(|&&t| t == 0).count();
         DataStats {
