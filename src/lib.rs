@@ -7,5 +7,6 @@ pub mod fsio;
 pub mod linalg;
 pub mod model;
 pub mod predict;
+pub mod race;
 pub mod rng;
 pub mod train;

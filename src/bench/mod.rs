@@ -1,6 +1,7 @@
 //! Measurements and the arithmetic that connects them to the article's claims: training speed
 //! on this machine, the compute calculator, and (in `race`) the lanes raced side by side.
 
+pub mod amdahl;
 pub mod compute;
 mod speed;
 

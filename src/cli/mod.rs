@@ -7,6 +7,7 @@ mod corpus;
 pub mod embed;
 mod predict;
 mod progress;
+pub mod race;
 pub mod summary;
 mod train;
 
@@ -37,6 +38,8 @@ pub enum Command {
     Compute(compute::ComputeArgs),
     /// word2vec: train word vectors, find neighbours and analogies, evaluate
     Embed(embed::EmbedArgs),
+    /// Race the models side by side (headless: a live line, then a table or JSON events)
+    Race(race::RaceArgs),
     /// Measure training speed of both models on 1, 2, … threads, side by side.
     Bench(bench::BenchArgs),
     /// Train both models briefly on the default corpus and compare them (what plain
@@ -57,6 +60,7 @@ pub fn main() -> std::process::ExitCode {
         Some(Command::Bench(a)) => bench::run(&a),
         Some(Command::Embed(a)) => embed::run(&a),
         Some(Command::Compute(a)) => compute::run(&a),
+        Some(Command::Race(a)) => race::run(&a),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

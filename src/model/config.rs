@@ -72,6 +72,24 @@ pub enum ModelConfig {
     Transformer(TransformerConfig),
 }
 
+/// Work and span of one training step (see [`ModelConfig::work_span`]).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct WorkSpan {
+    /// FLOPs of the whole step.
+    pub work: f64,
+    /// Length of the longest chain of dependent operations.
+    pub span: f64,
+    /// Dependent steps per window: words for the RNN, blocks for the Transformer.
+    pub critical_path: usize,
+}
+
+impl WorkSpan {
+    /// Brent's bound on the speed-up over one processor with `p` processors: W / max(W/p, S).
+    pub fn max_speedup(&self, p: f64) -> f64 {
+        self.work / (self.work / p).max(self.span)
+    }
+}
+
 /// Sizes the user may change from the command line; `None` keeps the preset.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct SizeOverrides {
@@ -191,6 +209,60 @@ impl ModelConfig {
         3.0 * forward as f64
     }
 
+    /// The number of steps that must run one after another to process one window: the RNN's
+    /// hidden state at word t needs the one at word t − 1, so its chain is `seq_len` long; a
+    /// Transformer block sees all positions at once, so its chain is one step per block.
+    pub fn critical_path(&self, seq_len: usize) -> usize {
+        match self {
+            ModelConfig::Rnn(_) => seq_len,
+            ModelConfig::Transformer(c) => c.n_layers,
+        }
+    }
+
+    /// Work and span of one training step on `batch` windows of `seq_len` (forward, backward and
+    /// update), in the PRAM model: work W counts every multiply-add as 2 FLOPs; span S counts the
+    /// longest chain of dependent operations, where a dot product of length k takes
+    /// ⌈log₂ k⌉ + 1 steps (products in parallel, then a tree of sums) and elementwise work 1.
+    /// Brent: on P processors a step needs at least max(W/P, S) time, so W/S bounds the speed-up.
+    pub fn work_span(&self, batch: usize, seq_len: usize) -> WorkSpan {
+        let lg = |k: usize| (k.max(1) as f64).log2().ceil();
+        let dot = |k: usize| lg(k) + 1.0;
+        let softmax = |k: usize| 2.0 * lg(k) + 2.0;
+        let (n, t) = ((batch * seq_len) as f64, seq_len);
+        let work = n * self.train_flops_per_token(seq_len);
+        let update = lg(self.param_count()) + 10.0; // global norm, then AdamW's elementwise steps
+        let grads = dot(batch * seq_len); // weight gradients sum over every position
+        let span = match *self {
+            ModelConfig::Rnn(c) => {
+                let (v, d, h) = (c.vocab_size, c.d_model, c.hidden_size);
+                let step = dot(h) + 2.0; // h_{t−1}·W_hh, add, tanh
+                let forward = 1.0 + dot(d) + t as f64 * step + dot(h) + softmax(v);
+                let backward = 1.0 + dot(v) + t as f64 * step + grads;
+                forward + backward + update
+            }
+            ModelConfig::Transformer(c) => {
+                let (v, d, m, hd) = (c.vocab_size, c.d_model, c.mlp_size, c.d_model / c.n_heads);
+                let layernorm = 2.0 * dot(d) + 2.0;
+                let block = layernorm
+                    + dot(d)
+                    + dot(hd)
+                    + softmax(t)
+                    + dot(t)
+                    + dot(d)
+                    + 1.0
+                    + layernorm
+                    + dot(d)
+                    + 5.0
+                    + dot(m)
+                    + 1.0;
+                let forward = 1.0 + c.n_layers as f64 * block + layernorm + dot(d) + softmax(v);
+                let backward = 1.0 + dot(v) + layernorm + c.n_layers as f64 * block + grads;
+                forward + backward + update
+            }
+        };
+        WorkSpan { work, span, critical_path: self.critical_path(seq_len) }
+    }
+
     /// Refuse zero, absurd or inconsistent sizes with a message that says what would work.
     pub fn validate(&self) -> Result<()> {
         let in_range = |name: &'static str, v: usize, max: usize| {
@@ -257,6 +329,40 @@ mod tests {
         assert_eq!(ModelConfig::standard(ModelKind::Rnn, 4096).train_flops_per_token(64), 3_342_336.0);
         // Transformer: 3 · (2 · 425,984 + 2 · 128 · 4096) per token.
         assert_eq!(ModelConfig::standard(ModelKind::Transformer, 4096).train_flops_per_token(64), 5_701_632.0);
+    }
+
+    #[test]
+    fn critical_path_and_span_at_two_sequence_lengths() {
+        let rnn = ModelConfig::standard(ModelKind::Rnn, 4096);
+        let tf = |t| {
+            ModelConfig::with_overrides(
+                ModelKind::Transformer,
+                4096,
+                SizeOverrides { context_len: Some(t), ..Default::default() },
+            )
+        };
+        let (r64, r256) = (rnn.work_span(32, 64), rnn.work_span(32, 256));
+        let (t64, t256) = (tf(64).work_span(32, 64), tf(256).work_span(32, 256));
+        assert_eq!((r64.critical_path, r256.critical_path), (64, 256));
+        assert_eq!((t64.critical_path, t256.critical_path), (2, 2));
+        // RNN, by hand: a recurrence step is ⌈log₂ 128⌉ + 1 + 2 = 10; forward 1 + 8 + 64·10 + 8 +
+        // softmax(4096) 26 = 683; backward 1 + 13 + 640 + dot(2048) 12 = 666; update 21 + 10.
+        assert_eq!(r64.span, 683.0 + 666.0 + 31.0);
+        // Each extra word adds a step to both passes (and the weight sums one level).
+        assert_eq!(r256.span - r64.span, 2.0 * 192.0 * 10.0 + 2.0);
+        // Transformer, by hand: a block is 104 (two LayerNorms of 18, five products, softmax over
+        // 64 of 14, GELU 5, two residual adds); forward 1 + 208 + 18 + 8 + 26, backward 1 + 13 +
+        // 18 + 208 + 12, update 31.
+        assert_eq!(t64.span, 261.0 + 252.0 + 31.0);
+        // At T = 256 only the softmax (+4) and A·v (+2) deepen, per block and pass, plus the sums.
+        assert_eq!(t256.span - t64.span, 6.0 * 2.0 * 2.0 + 2.0);
+        // Four times the tokens: four times the RNN's work, more for the Transformer (T² attention).
+        assert_eq!(r256.work / r64.work, 4.0);
+        assert!(t256.work / t64.work > 4.1);
+        // Hence the lesson: at T = 256 the Transformer can use ~7× more processors than the RNN.
+        let (cap_rnn, cap_tf) = (r256.max_speedup(1e9), t256.max_speedup(1e9));
+        assert!(cap_tf > 30.0 * cap_rnn / 4.0, "rnn {cap_rnn}, transformer {cap_tf}");
+        assert!((r64.max_speedup(1.0) - 1.0).abs() < 1e-12);
     }
 
     #[test]

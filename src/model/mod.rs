@@ -14,7 +14,7 @@ pub mod rnn_cell;
 pub mod softmax_ce;
 mod transformer;
 
-pub use config::{ModelConfig, ModelKind, RnnConfig, SizeOverrides, TransformerConfig};
+pub use config::{ModelConfig, ModelKind, RnnConfig, SizeOverrides, TransformerConfig, WorkSpan};
 pub use params::{At, Layout, Parameters, Span, TensorSpec};
 pub use rnn::Rnn;
 pub use transformer::Transformer;
@@ -63,6 +63,23 @@ pub trait LanguageModel: Send {
 
     fn kind(&self) -> ModelKind {
         self.config().kind()
+    }
+
+    /// Seconds the last forward + backward spent in steps that must run one after another (the
+    /// RNN's recurrence); 0 for a model without such a chain.
+    fn sequential_seconds(&self) -> f64 {
+        0.0
+    }
+
+    /// Attention weights (t, t) of `head` in block `layer` for row 0 of the last forward
+    /// (Transformer only).
+    fn attention(&self, _layer: usize, _head: usize) -> Option<Vec<f32>> {
+        None
+    }
+
+    /// The norm of the hidden state after each position of row 0 of the last forward (RNN only).
+    fn hidden_norms(&self) -> Option<Vec<f32>> {
+        None
     }
 }
 

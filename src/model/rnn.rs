@@ -7,7 +7,7 @@
 
 use crate::embed::embedding::{self, EmbeddingInit};
 use crate::error::Result;
-use crate::linalg::Par;
+use crate::linalg::{self, Par};
 use crate::rng::Rng;
 
 use super::params::{pair_mut, At, Layout, Parameters, Span};
@@ -38,6 +38,8 @@ struct RnnActs {
     dhs: Vec<f32>,     // (t, b, h)
     dp: Vec<f32>,      // (t, b, h)
     demb: Vec<f32>,    // (t, b, d)
+    /// Seconds spent in the recurrence by the last forward + backward.
+    sequential: f64,
 }
 
 /// An Elman RNN language model.
@@ -94,6 +96,7 @@ impl Rnn {
             dhs: vec![0.0; n * h],
             dp: vec![0.0; n * h],
             demb: vec![0.0; n * d],
+            sequential: 0.0,
         };
     }
 }
@@ -131,7 +134,9 @@ impl LanguageModel for Rnn {
         }
         embedding::forward(&mut a.emb[..n * d], &a.tokens[..n], w.at(p.wte), d);
         linear::forward(&mut a.hs, &a.emb, w.at(p.w_xh), w.at(p.b_h), n, d, h, par);
+        let chain = std::time::Instant::now();
         rnn_cell::forward(&mut a.hs[..n * h], w.at(p.w_hh), t, b, h, par);
+        a.sequential = chain.elapsed().as_secs_f64();
         linear::forward(&mut a.probs, &a.hs, w.at(p.w_out), w.at(p.b_out), n, h, v, par);
         let targets = targets.map(|_| &a.targets[..n]);
         softmax_ce::forward(&mut a.probs, &mut a.losses, targets, n, v, par);
@@ -147,7 +152,9 @@ impl LanguageModel for Rnn {
         softmax_ce::backward(&mut a.probs, &a.targets, 1.0 / n as f32, n, v, par);
         let (dw, db) = pair_mut(g, p.w_out, p.b_out);
         linear::backward(Some(&mut a.dhs), dw, db, &a.probs, &a.hs, w.at(p.w_out), n, h, v, par);
+        let chain = std::time::Instant::now();
         rnn_cell::backward(&mut a.dp, g.at_mut(p.w_hh), &mut a.dhs, &a.hs, w.at(p.w_hh), t, b, h, par);
+        a.sequential += chain.elapsed().as_secs_f64();
         let (dw, db) = pair_mut(g, p.w_xh, p.b_h);
         linear::backward(Some(&mut a.demb), dw, db, &a.dp, &a.emb, w.at(p.w_xh), n, d, h, par);
         embedding::backward(g.at_mut(p.wte), &a.demb[..n * d], &a.tokens[..n], d);
@@ -161,5 +168,24 @@ impl LanguageModel for Rnn {
 
     fn losses(&self, b: usize, t: usize) -> f32 {
         self.acts.losses[t * self.acts.batch + b]
+    }
+
+    fn sequential_seconds(&self) -> f64 {
+        self.acts.sequential
+    }
+
+    fn hidden_norms(&self) -> Option<Vec<f32>> {
+        let (b, h) = (self.acts.batch, self.config.hidden_size);
+        Some(
+            (0..self.acts.seq)
+                .map(|t| {
+                    linalg::vecmath::dot(
+                        &self.acts.hs[t * b * h..t * b * h + h],
+                        &self.acts.hs[t * b * h..t * b * h + h],
+                    )
+                    .sqrt()
+                })
+                .collect(),
+        )
     }
 }

@@ -320,4 +320,10 @@ impl LanguageModel for Transformer {
     fn losses(&self, b: usize, t: usize) -> f32 {
         self.acts.losses[b * self.acts.seq + t]
     }
+
+    fn attention(&self, layer: usize, head: usize) -> Option<Vec<f32>> {
+        let t = self.acts.seq;
+        let block = self.acts.blocks.get(layer)?;
+        (head < self.config.n_heads).then(|| block.att[head * t * t..(head + 1) * t * t].to_vec())
+    }
 }

@@ -3,10 +3,12 @@
 
 mod adamw;
 mod checkpoint;
+mod event;
 mod schedule;
 mod trainer;
 
 pub use adamw::{AdamW, AdamWConfig};
 pub use checkpoint::{Checkpoint, Header, FORMAT_VERSION};
+pub use event::{Event, StepEvent};
 pub use schedule::LrSchedule;
 pub use trainer::{argmax, EvalReport, StepReport, TrainConfig, Trainer};
