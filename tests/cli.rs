@@ -198,3 +198,73 @@ fn compute_reproduces_the_gpu_years_headline() {
     fails(&["compute", "--preset", "gpt5"], "use one of gpt3");
     fails(&["compute", "--gpus", "0"], "gpus");
 }
+
+#[test]
+fn race_headless_json_results_and_bad_input() {
+    let dir = common::temp_dir("cli-race");
+    let (corpus, _) = small_run(&dir);
+    let results = dir.join("race.json").to_str().unwrap().to_string();
+    let out = sideways(&[
+        "race",
+        "--lanes",
+        "rnn@1,transformer@1",
+        "--corpus",
+        &corpus,
+        "--budget",
+        "4steps",
+        "--json",
+        "--results",
+        &results,
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let events: Vec<serde_json::Value> =
+        String::from_utf8_lossy(&out.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(events.iter().filter(|e| e["event"] == "step").count(), 8);
+    assert_eq!(events.iter().filter(|e| e["event"] == "lane_done").count(), 2);
+    let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&results).unwrap()).unwrap();
+    assert_eq!(doc["lanes"].as_array().unwrap().len(), 2);
+    assert!(doc["machine"]["cores"].as_u64().unwrap() >= 1 && doc["sideways"].is_string() && doc["seed"] == 1337);
+    // The text table.
+    let out = sideways(&["race", "--lanes", "rnn@1", "--corpus", &corpus, "--budget", "2steps"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("crit.path"));
+
+    fails(&["race", "--lanes", "lstm@1"], "model@threads");
+    fails(&["race", "--lanes", "rnn@0"], "at least one thread");
+    fails(&["race", "--lanes", "transformer@gpu"], "no GPU backend");
+    fails(&["race", "--budget", "0s"], "budget");
+    fails(&["race", "--budget", "soon"], "budget");
+    fails(&["race", "--results", "/no/such/folder/r.json"], "does not exist");
+}
+
+#[test]
+fn bench_writes_its_tables_and_charts() {
+    let dir = common::temp_dir("cli-bench");
+    let out_dir = dir.join("sweep");
+    let out = sideways(&[
+        "bench",
+        "--threads",
+        "1",
+        "--models",
+        "rnn",
+        "--seq-len",
+        "16,32",
+        "--span",
+        "--out",
+        out_dir.to_str().unwrap(),
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("load average") && text.contains("Brent's bound"), "{text}");
+    let csv = std::fs::read_to_string(out_dir.join("sweep.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 3, "{csv}");
+    assert!(out_dir.join("sweep.json").exists() && out_dir.join("span.csv").exists());
+    if !err.contains("charts skipped") {
+        for chart in ["seq_len.svg", "seq_len.png", "loss.png", "span.svg"] {
+            assert!(std::fs::metadata(out_dir.join(chart)).unwrap().len() > 1000, "{chart}");
+        }
+        assert_eq!(&std::fs::read(out_dir.join("span.png")).unwrap()[1..4], b"PNG");
+    }
+    fails(&["bench", "--threads", "0"], "threads");
+    fails(&["bench", "--out", "/proc/sideways-cannot-write-here"], "/proc/sideways-cannot-write-here");
+}

@@ -3,6 +3,8 @@
 
 pub mod amdahl;
 pub mod compute;
+pub mod plot;
 mod speed;
+pub mod sweep;
 
-pub use speed::{measure, peak_gflops, Machine, SpeedPoint, TIMED_STEPS, WARMUP_STEPS};
+pub use speed::{measure, measure_batch, peak_gflops, Machine, SpeedPoint, TIMED_STEPS, WARMUP_STEPS};

@@ -55,13 +55,19 @@ pub struct SpeedPoint {
     pub gflops: f64,
     /// The same as a share of the best faer product measured on as many threads.
     pub peak_share: f64,
+    /// Windows per batch.
+    pub batch: usize,
+    /// (seconds on the run's clock, loss) after every step.
+    #[serde(skip)]
+    pub losses: Vec<(f64, f32)>,
 }
 
 /// Steps 1..=9 warm up; steps 10..=50 are timed (bench-config.md).
 pub const WARMUP_STEPS: u64 = 9;
 pub const TIMED_STEPS: u64 = 41;
 
-/// Train `kind` (standard sizes, context = `seq_len`) for 50 steps and report its speed.
+/// Train `kind` (standard sizes, context = `seq_len`) for 50 steps of the standard batch of 32
+/// windows and report its speed.
 pub fn measure(
     kind: ModelKind,
     data: &Arc<Dataset>,
@@ -69,15 +75,36 @@ pub fn measure(
     threads: &Threads,
     peak_gflops: f64,
 ) -> Result<SpeedPoint> {
+    measure_batch(kind, data, 32, seq_len, threads, peak_gflops)
+}
+
+/// [`measure`] with `batch` windows per step.
+pub fn measure_batch(
+    kind: ModelKind,
+    data: &Arc<Dataset>,
+    batch: usize,
+    seq_len: usize,
+    threads: &Threads,
+    peak_gflops: f64,
+) -> Result<SpeedPoint> {
     let sizes = SizeOverrides { context_len: Some(seq_len), ..Default::default() };
     let config = ModelConfig::with_overrides(kind, data.vocab.len(), sizes);
-    let train = TrainConfig { seq_len, ..TrainConfig::default() };
+    let train = TrainConfig { seq_len, batch_size: batch, ..TrainConfig::default() };
     let mut trainer = Trainer::new(model::build(&config, train.seed, None)?, data.clone(), train, threads.clone())?;
-    let mut times: Vec<f64> =
-        (0..WARMUP_STEPS + TIMED_STEPS).map(|_| trainer.step().seconds).skip(WARMUP_STEPS as usize).collect();
+    let mut clock = 0.0;
+    let mut losses = Vec::new();
+    let mut times: Vec<f64> = (0..WARMUP_STEPS + TIMED_STEPS)
+        .map(|_| {
+            let r = trainer.step();
+            clock += r.seconds;
+            losses.push((clock, r.loss));
+            r.seconds
+        })
+        .skip(WARMUP_STEPS as usize)
+        .collect();
     times.sort_by(f64::total_cmp);
     let median = times[times.len() / 2];
-    let tokens_per_s = (train.batch_size * seq_len) as f64 / median;
+    let tokens_per_s = (batch * seq_len) as f64 / median;
     let gflops = tokens_per_s * config.train_flops_per_token(seq_len) / 1e9;
     Ok(SpeedPoint {
         model: kind,
@@ -87,6 +114,8 @@ pub fn measure(
         step_ms: median * 1e3,
         gflops,
         peak_share: gflops / peak_gflops,
+        batch,
+        losses,
     })
 }
 

@@ -219,47 +219,35 @@ impl ModelConfig {
         }
     }
 
-    /// Work and span of one training step on `batch` windows of `seq_len` (forward, backward and
-    /// update), in the PRAM model: work W counts every multiply-add as 2 FLOPs; span S counts the
-    /// longest chain of dependent operations, where a dot product of length k takes
-    /// ⌈log₂ k⌉ + 1 steps (products in parallel, then a tree of sums) and elementwise work 1.
-    /// Brent: on P processors a step needs at least max(W/P, S) time, so W/S bounds the speed-up.
+    /// Work and span of one training step on `batch` windows of `seq_len` words, in FLOPs of
+    /// matrix products (forward and backward, as [`Self::train_flops_per_token`]).
+    ///
+    /// The unit of parallel work is one word's computation in one layer: different windows,
+    /// different words of a window in a Transformer layer, different heads can run on different
+    /// processors; one word's products in one layer are not split further. The span is then the
+    /// work on the longest chain of such units. For the RNN it runs through every word of a
+    /// window — the recurrence h_t = tanh(… + h_{t−1}·W_hh) — so it grows with the sequence
+    /// length; for the Transformer it runs through one word per block (that word's attention
+    /// reads all the window's keys, but the blocks are the only chain). By Brent's theorem, P
+    /// processors need at least max(W/P, S): W/S bounds the speed-up.
     pub fn work_span(&self, batch: usize, seq_len: usize) -> WorkSpan {
-        let lg = |k: usize| (k.max(1) as f64).log2().ceil();
-        let dot = |k: usize| lg(k) + 1.0;
-        let softmax = |k: usize| 2.0 * lg(k) + 2.0;
-        let (n, t) = ((batch * seq_len) as f64, seq_len);
-        let work = n * self.train_flops_per_token(seq_len);
-        let update = lg(self.param_count()) + 10.0; // global norm, then AdamW's elementwise steps
-        let grads = dot(batch * seq_len); // weight gradients sum over every position
-        let span = match *self {
-            ModelConfig::Rnn(c) => {
-                let (v, d, h) = (c.vocab_size, c.d_model, c.hidden_size);
-                let step = dot(h) + 2.0; // h_{t−1}·W_hh, add, tanh
-                let forward = 1.0 + dot(d) + t as f64 * step + dot(h) + softmax(v);
-                let backward = 1.0 + dot(v) + t as f64 * step + grads;
-                forward + backward + update
-            }
-            ModelConfig::Transformer(c) => {
-                let (v, d, m, hd) = (c.vocab_size, c.d_model, c.mlp_size, c.d_model / c.n_heads);
-                let layernorm = 2.0 * dot(d) + 2.0;
-                let block = layernorm
-                    + dot(d)
-                    + dot(hd)
-                    + softmax(t)
-                    + dot(t)
-                    + dot(d)
-                    + 1.0
-                    + layernorm
-                    + dot(d)
-                    + 5.0
-                    + dot(m)
-                    + 1.0;
-                let forward = 1.0 + c.n_layers as f64 * block + layernorm + dot(d) + softmax(v);
-                let backward = 1.0 + dot(v) + layernorm + c.n_layers as f64 * block + grads;
-                forward + backward + update
-            }
-        };
+        let work = (batch * seq_len) as f64 * self.train_flops_per_token(seq_len);
+        // Backward passes cost twice their forward products: 3 × the forward chain.
+        let span = 3.0
+            * match *self {
+                ModelConfig::Rnn(c) => {
+                    let (v, d, h) = (c.vocab_size, c.d_model, c.hidden_size);
+                    // First word's input projection, every step of the recurrence, last word's head.
+                    2.0 * (d * h) as f64 + seq_len as f64 * 2.0 * (h * h) as f64 + 2.0 * (h * v) as f64
+                }
+                ModelConfig::Transformer(c) => {
+                    let (v, d, m, t) = (c.vocab_size, c.d_model, c.mlp_size, seq_len);
+                    // One word through each block: q/k/v, attention over t keys, output
+                    // projection, MLP; then the head.
+                    let block = 2 * d * 3 * d + 4 * t * d + 2 * d * d + 4 * d * m;
+                    (c.n_layers * block + 2 * d * v) as f64
+                }
+            };
         WorkSpan { work, span, critical_path: self.critical_path(seq_len) }
     }
 
@@ -341,28 +329,27 @@ mod tests {
                 SizeOverrides { context_len: Some(t), ..Default::default() },
             )
         };
-        let (r64, r256) = (rnn.work_span(32, 64), rnn.work_span(32, 256));
-        let (t64, t256) = (tf(64).work_span(32, 64), tf(256).work_span(32, 256));
+        // 2048 tokens per step at both lengths: 32 windows of 64, 8 of 256.
+        let (r64, r256) = (rnn.work_span(32, 64), rnn.work_span(8, 256));
+        let (t64, t256) = (tf(64).work_span(32, 64), tf(256).work_span(8, 256));
         assert_eq!((r64.critical_path, r256.critical_path), (64, 256));
         assert_eq!((t64.critical_path, t256.critical_path), (2, 2));
-        // RNN, by hand: a recurrence step is ⌈log₂ 128⌉ + 1 + 2 = 10; forward 1 + 8 + 64·10 + 8 +
-        // softmax(4096) 26 = 683; backward 1 + 13 + 640 + dot(2048) 12 = 666; update 21 + 10.
-        assert_eq!(r64.span, 683.0 + 666.0 + 31.0);
-        // Each extra word adds a step to both passes (and the weight sums one level).
-        assert_eq!(r256.span - r64.span, 2.0 * 192.0 * 10.0 + 2.0);
-        // Transformer, by hand: a block is 104 (two LayerNorms of 18, five products, softmax over
-        // 64 of 14, GELU 5, two residual adds); forward 1 + 208 + 18 + 8 + 26, backward 1 + 13 +
-        // 18 + 208 + 12, update 31.
-        assert_eq!(t64.span, 261.0 + 252.0 + 31.0);
-        // At T = 256 only the softmax (+4) and A·v (+2) deepen, per block and pass, plus the sums.
-        assert_eq!(t256.span - t64.span, 6.0 * 2.0 * 2.0 + 2.0);
-        // Four times the tokens: four times the RNN's work, more for the Transformer (T² attention).
-        assert_eq!(r256.work / r64.work, 4.0);
-        assert!(t256.work / t64.work > 4.1);
-        // Hence the lesson: at T = 256 the Transformer can use ~7× more processors than the RNN.
-        let (cap_rnn, cap_tf) = (r256.max_speedup(1e9), t256.max_speedup(1e9));
-        assert!(cap_tf > 30.0 * cap_rnn / 4.0, "rnn {cap_rnn}, transformer {cap_tf}");
-        assert!((r64.max_speedup(1.0) - 1.0).abs() < 1e-12);
+        // RNN by hand, d = h = 128, v = 4096: per word 2·(dh + h² + hv) = 1,114,112 forward FLOPs.
+        assert_eq!(r64.work, 3.0 * 2048.0 * 1_114_112.0);
+        // The chain: 2dh + T·2h² + 2hv forward, ×3 with the backward pass.
+        assert_eq!(r64.span, 3.0 * (32_768.0 + 64.0 * 32_768.0 + 1_048_576.0));
+        assert_eq!(r256.span - r64.span, 3.0 * 192.0 * 32_768.0);
+        // So the RNN's best speed-up shrinks as its windows grow: 2048·1,114,112 / 3,178,496 = 718
+        // at T = 64, and 241 at T = 256.
+        assert_eq!(r64.max_speedup(1e12).round(), 718.0);
+        assert_eq!(r256.max_speedup(1e12).round(), 241.0);
+        // The Transformer's chain is one word per block: every token of the step runs in parallel,
+        // W / S = 2048 at both lengths (its span grows only through attention's 4·T·d).
+        assert_eq!(t64.span, 3.0 * (2.0 * (98_304.0 + 32_768.0 + 32_768.0 + 262_144.0) + 1_048_576.0));
+        assert_eq!(t256.span - t64.span, 3.0 * 2.0 * 4.0 * 192.0 * 128.0);
+        assert_eq!((t64.work / t64.span, t256.work / t256.span), (2048.0, 2048.0));
+        // Brent with few processors: no bound bites yet.
+        assert!((r64.max_speedup(2.0) - 2.0).abs() < 1e-9);
     }
 
     #[test]

@@ -1,0 +1,52 @@
+//! Race an RNN against a Transformer from Rust code, reading the event stream as it happens.
+//!
+//!     cargo run --release --example race
+//!
+//! Each lane trains for 40 steps on the built-in corpus; the program prints every tenth step of
+//! each lane, what the models now expect after "i ate a good", and the final table.
+
+use std::sync::Arc;
+
+use sideways::data::{Corpus, DataConfig, Dataset};
+use sideways::race::{parse_lanes, Budget, Race};
+use sideways::train::Event;
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let data = Arc::new(Dataset::new(&Corpus::default_corpus(), DataConfig::default())?);
+    let mut race = Race::new(parse_lanes("rnn@1,transformer@1")?, data, Budget::Steps(40));
+    race.sample_every = 20;
+    race.eval_every = 20;
+
+    let labels: Vec<String> = race.lanes.iter().map(|l| l.label()).collect();
+    let (handle, events) = race.spawn();
+    for event in events {
+        match event {
+            Event::Step(s) if s.step % 10 == 0 => {
+                println!(
+                    "{:<14} step {:>3}  loss {:.3}  {:>9.0} tokens/s on its clock",
+                    labels[s.lane], s.step, s.loss, s.tokens_per_s
+                )
+            }
+            Event::Sample { lane, step, next, attention, hidden_norms, .. } => {
+                let words: Vec<String> = next.iter().map(|(w, p)| format!("{w} {:.0}%", 100.0 * p)).collect();
+                println!("{:<14} step {step:>3}  after \"i ate a good\": {}", labels[lane], words.join(", "));
+                if let Some(a) = attention {
+                    let t = (a.len() as f64).sqrt() as usize;
+                    println!("{:<14}           the last word attends to: {:.2?}", "", &a[(t - 1) * t..]);
+                }
+                if let Some(h) = hidden_norms {
+                    println!("{:<14}           hidden-state norm word by word: {h:.2?}", "");
+                }
+            }
+            Event::Eval { lane, val_loss, .. } => println!("{:<14} validation loss {val_loss:.3}", labels[lane]),
+            _ => {}
+        }
+    }
+    for r in handle.join().expect("the race thread does not panic")? {
+        println!(
+            "{:<14} {} steps, {:.0} tokens/s, critical path {}",
+            r.label, r.steps, r.tokens_per_s, r.critical_path
+        );
+    }
+    Ok(())
+}
