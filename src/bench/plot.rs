@@ -81,17 +81,22 @@ pub fn write(chart: &Chart, stem: &Path) -> Result<Vec<PathBuf>> {
     let mut encoder = png::Encoder::new(&mut bytes, SIZE.0, SIZE.1);
     encoder.set_color(png::ColorType::Rgb);
     encoder.set_depth(png::BitDepth::Eight);
+    encoder.set_compression(png::Compression::Best);
     encoder.write_header().and_then(|mut w| w.write_image_data(&pixels)).map_err(|e| fail(&png, e.to_string()))?;
     crate::fsio::write_atomically(&png, &bytes)?;
     Ok(vec![svg, png])
 }
 
-/// Axis labels for log10 axes show the value, not its logarithm.
+/// Axis labels show the value (not its logarithm on log axes), with k and M for thousands and
+/// millions so neighbouring ticks stay distinct.
 fn label(v: f64, log: bool) -> String {
     let x = if log { 10f64.powf(v) } else { v };
-    if x.abs() >= 10_000.0 {
-        format!("{x:.0e}")
-    } else if x.abs() >= 10.0 || x == x.round() {
+    let a = x.abs();
+    if a >= 1e6 {
+        format!("{:.3}M", x / 1e6).trim_end_matches('0').trim_end_matches('.').to_string()
+    } else if a >= 1e4 {
+        format!("{:.1}k", x / 1e3).trim_end_matches(".0").to_string()
+    } else if a >= 10.0 || x == x.round() {
         format!("{x:.0}")
     } else {
         format!("{x:.2}")
@@ -104,8 +109,15 @@ fn draw<DB: DrawingBackend>(
 ) -> std::result::Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
     root.fill(&WHITE)?;
     let tf = |v: f64, log: bool| if log { v.max(1e-12).log10() } else { v };
-    let series: Vec<Vec<(f64, f64)>> =
-        c.series.iter().map(|s| s.points.iter().map(|&(x, y)| (tf(x, c.log_x), tf(y, c.log_y))).collect()).collect();
+    let series: Vec<Vec<(f64, f64)>> = c
+        .series
+        .iter()
+        .map(|s| {
+            let mut pts: Vec<(f64, f64)> = s.points.iter().map(|&(x, y)| (tf(x, c.log_x), tf(y, c.log_y))).collect();
+            pts.sort_by(|a, b| a.0.total_cmp(&b.0));
+            pts
+        })
+        .collect();
     let all = series.iter().flatten();
     let (mut x0, mut x1, mut y0, mut y1) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
     for &(x, y) in all {
@@ -115,13 +127,12 @@ fn draw<DB: DrawingBackend>(
         (x0, x1, y0, y1) = (0.0, 1.0, 0.0, 1.0);
     }
     let (px, py) = (((x1 - x0) * 0.05).max(1e-9), ((y1 - y0) * 0.08).max(1e-9));
-    let y_floor = if c.log_y { y0 - py } else { (y0 - py).min(0.0).max(if y0 >= 0.0 { 0.0 } else { f64::MIN }) };
     let mut chart = ChartBuilder::on(&root)
         .caption(&c.title, ("sans-serif", 22))
         .margin(14)
         .x_label_area_size(45)
         .y_label_area_size(75)
-        .build_cartesian_2d((x0 - px)..(x1 + px), y_floor..(y1 + py))?;
+        .build_cartesian_2d((x0 - px)..(x1 + px), (y0 - py)..(y1 + py))?;
     let (log_x, log_y) = (c.log_x, c.log_y);
     chart
         .configure_mesh()

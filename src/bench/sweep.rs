@@ -123,10 +123,10 @@ pub fn run(data: &Arc<Dataset>, config: SweepConfig, progress: &mut dyn FnMut(&S
     let tps = |m: ModelKind, s: usize| {
         points.iter().find(|p| p.model == m && p.seq_len == s && p.threads == max_threads).map(|p| p.tokens_per_s)
     };
-    let measured_crossover = config
-        .seq_lens
-        .iter()
-        .copied()
+    let mut ascending = config.seq_lens.clone();
+    ascending.sort_unstable();
+    let measured_crossover = ascending
+        .into_iter()
         .find(|&s| matches!((tps(ModelKind::Transformer, s), tps(ModelKind::Rnn, s)), (Some(t), Some(r)) if t < r));
     Ok(SweepResult { config, points, amdahl, attention_crossover, measured_crossover, span })
 }

@@ -4,10 +4,11 @@
 //! **Fair timing on a small machine.** Lanes take turns: one lane runs one whole step on its
 //! own thread pool while the others wait, and each lane is timed on its own clock (the sum of
 //! its step times). So a lane never shares the cores with another lane, and its tokens/s in a
-//! race matches what it gets alone (tested to within 15%). A turn lasts at least [`TURN`] of the
-//! lane's clock: the first step after another lane's turn finds the caches full of that lane's
-//! data (a Transformer step streams tens of megabytes) and measured 6–17% slow for a 4 ms RNN
-//! step; with several steps per turn the median step time is the lane's own. The price: a race
+//! race matches what it gets alone (tested to within 15%). A turn lasts at least [`TURN_STEPS`]
+//! steps and [`TURN`] of the lane's clock: the first step after other lanes' turns finds the
+//! caches full of their data (a Transformer step streams tens of megabytes) and its idle
+//! threads' cores asleep; it measured 6–17% slow for a 4 ms RNN step, and 10% for a 2-thread
+//! Transformer behind three other lanes. With several steps per turn the median step is warm. The price: a race
 //! of four lanes with a 30 s budget takes about two minutes of wall time, and the lanes are
 //! compared on their clocks, not on the wall clock.
 
@@ -33,8 +34,10 @@ use crate::train::{Event, StepEvent, TrainConfig, Trainer};
 pub const WARMUP_STEPS: usize = 3;
 /// Steps in the moving median of tokens/s.
 const SMOOTHING: usize = 10;
-/// The shortest turn of a lane, on its own clock (at least one step).
+/// The shortest turn of a lane, on its own clock.
 pub const TURN: f64 = 0.020;
+/// The fewest steps in a turn.
+pub const TURN_STEPS: u64 = 3;
 
 /// A race, ready to run.
 #[derive(Clone)]
@@ -113,8 +116,10 @@ impl Race {
         }
         while lanes.iter().any(|l| !l.done) {
             for lane in lanes.iter_mut().filter(|l| !l.done) {
-                let turn_start = lane.clock;
-                while !lane.done && lane.clock - turn_start < TURN {
+                let (turn_start, first_step) = (lane.clock, lane.trainer.steps_done());
+                while !lane.done
+                    && (lane.clock - turn_start < TURN || lane.trainer.steps_done() - first_step < TURN_STEPS)
+                {
                     emit(Event::Step(lane.step()));
                     let step = lane.trainer.steps_done();
                     if self.eval_every > 0 && step % self.eval_every == 0 {
