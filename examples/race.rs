@@ -30,7 +30,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             Event::Sample { lane, step, next, attention, hidden_norms, .. } => {
                 let words: Vec<String> = next.iter().map(|(w, p)| format!("{w} {:.0}%", 100.0 * p)).collect();
                 println!("{:<14} step {step:>3}  after \"i ate a good\": {}", labels[lane], words.join(", "));
-                if let Some(a) = attention {
+                if let Some(a) = attention.as_ref().and_then(|blocks| blocks.last()).and_then(|heads| heads.first()) {
                     let t = (a.len() as f64).sqrt() as usize;
                     println!("{:<14}           the last word attends to: {:.2?}", "", &a[(t - 1) * t..]);
                 }

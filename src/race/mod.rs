@@ -16,7 +16,7 @@ mod spec;
 
 pub use spec::{parse_lanes, Budget, LaneSpec};
 
-use std::sync::mpsc::{channel, Receiver};
+use std::sync::mpsc::{channel, Receiver, Sender, TryRecvError};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
@@ -28,7 +28,7 @@ use crate::error::{Error, Result};
 use crate::linalg::{peak, Threads};
 use crate::model::{self, LanguageModel, ModelConfig, ModelKind, SizeOverrides};
 use crate::predict;
-use crate::train::{Event, StepEvent, TrainConfig, Trainer};
+use crate::train::{Control, Event, StepEvent, TrainConfig, Trainer};
 
 /// Steps excluded from the tokens/s figure while caches and thread pools warm up.
 pub const WARMUP_STEPS: usize = 3;
@@ -105,21 +105,34 @@ impl Race {
 
     /// Run every lane to its budget, sending events to `emit`; returns the lanes' results.
     pub fn run(&self, emit: &mut dyn FnMut(Event)) -> Result<Vec<LaneResult>> {
+        let (_keep, controls) = channel();
+        self.run_controlled(emit, &controls)
+    }
+
+    /// [`Race::run`], obeying [`Control`] messages between turns.
+    pub fn run_controlled(&self, emit: &mut dyn FnMut(Event), controls: &Receiver<Control>) -> Result<Vec<LaneResult>> {
         if self.budget.spent(0, 0, 0.0) {
             return Err(Error::config("budget", format!("{:?}", self.budget), "give a budget above zero"));
         }
-        let prompt = predict::encode_prompt(&self.data.vocab, &self.prompt)?;
+        let mut prompt = predict::encode_prompt(&self.data.vocab, &self.prompt)?;
         let mut lanes =
             self.lanes.iter().enumerate().map(|(i, spec)| Lane::new(i, *spec, self)).collect::<Result<Vec<_>>>()?;
         for lane in &lanes {
             emit(lane.start_event());
         }
-        while lanes.iter().any(|l| !l.done) {
-            for lane in lanes.iter_mut().filter(|l| !l.done) {
-                let (turn_start, first_step) = (lane.clock, lane.trainer.steps_done());
-                while !lane.done
-                    && (lane.clock - turn_start < TURN || lane.trainer.steps_done() - first_step < TURN_STEPS)
-                {
+        let mut stopped = false;
+        while !stopped && lanes.iter().any(|l| !l.done) {
+            for i in 0..lanes.len() {
+                let (turn_start, first_step) = (lanes[i].clock, lanes[i].trainer.steps_done());
+                loop {
+                    // Controls take effect before the next step; a pause holds every clock.
+                    stopped |= obey(controls, &mut lanes, &mut prompt, &self.data);
+                    let lane = &mut lanes[i];
+                    let turn_over =
+                        lane.clock - turn_start >= TURN && lane.trainer.steps_done() - first_step >= TURN_STEPS;
+                    if stopped || lane.done || turn_over {
+                        break;
+                    }
                     emit(Event::Step(lane.step()));
                     let step = lane.trainer.steps_done();
                     if self.eval_every > 0 && step % self.eval_every == 0 {
@@ -141,7 +154,21 @@ impl Race {
                         });
                     }
                 }
+                if stopped {
+                    break;
+                }
             }
+        }
+        for lane in lanes.iter_mut().filter(|l| !l.done) {
+            // Stopped early: report the lanes as they stand.
+            lane.done = true;
+            emit(lane.evaluate());
+            emit(Event::LaneDone {
+                lane: lane.index,
+                steps: lane.trainer.steps_done(),
+                tokens: lane.tokens,
+                seconds: lane.clock,
+            });
         }
         let mut results: Vec<LaneResult> = lanes.iter().map(Lane::result).collect();
         let baselines: Vec<(ModelKind, f64)> =
@@ -154,13 +181,44 @@ impl Race {
 
     /// Run on a thread of its own; events arrive on the returned receiver as they happen.
     pub fn spawn(self) -> (JoinHandle<Result<Vec<LaneResult>>>, Receiver<Event>) {
+        let (handle, events, _controls) = self.spawn_controlled();
+        (handle, events)
+    }
+
+    /// [`Race::spawn`], with a sender for [`Control`] messages (pause, threads, prompt, stop).
+    pub fn spawn_controlled(self) -> (JoinHandle<Result<Vec<LaneResult>>>, Receiver<Event>, Sender<Control>) {
         let (tx, rx) = channel();
+        let (ctx, crx) = channel();
         let handle = std::thread::spawn(move || {
-            self.run(&mut |e| {
-                let _ = tx.send(e); // a front end that stopped listening does not stop the race
-            })
+            // A front end that stopped listening does not stop the race.
+            self.run_controlled(&mut |e| drop(tx.send(e)), &crx)
         });
-        (handle, rx)
+        (handle, rx, ctx)
+    }
+}
+
+/// Apply the controls waiting in `controls`; while paused, wait for the next one. Returns
+/// whether the race must stop.
+fn obey(controls: &Receiver<Control>, lanes: &mut [Lane], prompt: &mut Vec<u32>, data: &Dataset) -> bool {
+    let mut paused = false;
+    loop {
+        let next = if paused { controls.recv().map_err(|_| TryRecvError::Disconnected) } else { controls.try_recv() };
+        match next {
+            Ok(Control::Pause) => paused = true,
+            Ok(Control::Resume) => paused = false,
+            Ok(Control::Stop) => return true,
+            Ok(Control::SetThreads { lane, threads }) => {
+                if let (Some(l), Ok(t)) = (lanes.get_mut(lane), Threads::new(threads)) {
+                    l.set_threads(t);
+                }
+            }
+            Ok(Control::SetPrompt(text)) => {
+                if let Ok(ids) = predict::encode_prompt(&data.vocab, &text) {
+                    *prompt = ids;
+                }
+            }
+            Err(_) => return false,
+        }
     }
 }
 
@@ -246,6 +304,14 @@ impl Lane {
         tokens / v[v.len() / 2]
     }
 
+    /// Use another thread count from the next step; the speed figures start afresh.
+    fn set_threads(&mut self, threads: Threads) {
+        self.spec.threads = threads.count();
+        self.peak = peak::cached_matmul_gflops(&threads);
+        self.trainer.set_threads(threads);
+        self.times.clear();
+    }
+
     fn step(&mut self) -> StepEvent {
         let r = self.trainer.step();
         self.clock += r.seconds;
@@ -259,6 +325,7 @@ impl Lane {
         StepEvent {
             lane: self.index,
             step: r.step,
+            threads: self.spec.threads,
             loss: r.loss,
             tokens: self.tokens,
             seconds: self.clock,
@@ -288,16 +355,20 @@ impl Lane {
         let par = self.trainer.threads().par();
         let probs = predict::next_probs(self.inspector.as_mut(), prompt, par);
         let next = predict::top_k(probs, &data.vocab, 5).into_iter().map(|p| (p.word, p.prob)).collect();
-        let last_block = match self.inspector.config() {
-            ModelConfig::Transformer(c) => c.n_layers - 1,
-            ModelConfig::Rnn(_) => 0,
+        let attention = match self.inspector.config() {
+            ModelConfig::Transformer(c) => Some(
+                (0..c.n_layers)
+                    .map(|l| (0..c.n_heads).filter_map(|h| self.inspector.attention(l, h)).collect())
+                    .collect(),
+            ),
+            ModelConfig::Rnn(_) => None,
         };
         Event::Sample {
             lane: self.index,
             step: self.trainer.steps_done(),
             prompt: prompt.iter().map(|&t| data.vocab.word(t).to_string()).collect(),
             next,
-            attention: self.inspector.attention(last_block, 0),
+            attention,
             hidden_norms: self.inspector.hidden_norms(),
         }
     }

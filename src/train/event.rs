@@ -34,8 +34,8 @@ pub enum Event {
         prompt: Vec<String>,
         /// The five most likely next words and their probabilities.
         next: Vec<(String, f32)>,
-        /// Transformer: attention weights (t, t) of head 0 in the last block.
-        attention: Option<Vec<f32>>,
+        /// Transformer: attention weights (t, t) of every head, by block then head.
+        attention: Option<Vec<Vec<Vec<f32>>>>,
         /// RNN: the hidden state's norm after each word.
         hidden_norms: Option<Vec<f32>>,
     },
@@ -48,6 +48,8 @@ pub enum Event {
 pub struct StepEvent {
     pub lane: usize,
     pub step: u64,
+    /// Threads the step ran on (they can change during a race).
+    pub threads: usize,
     pub loss: f32,
     /// Tokens trained on so far.
     pub tokens: u64,
@@ -61,4 +63,21 @@ pub struct StepEvent {
     pub peak_share: f64,
     /// Share of the step spent in the sequential recurrence (0 for the Transformer).
     pub sequential_share: f64,
+}
+
+/// What a front end can ask of a running race.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Control {
+    /// Hold every lane after its current step (the clocks stop too).
+    Pause,
+    Resume,
+    /// End the race now; lanes report what they have.
+    Stop,
+    /// Run a lane on another number of threads from its next step.
+    SetThreads {
+        lane: usize,
+        threads: usize,
+    },
+    /// Sample predictions after these words from now on.
+    SetPrompt(String),
 }

@@ -9,6 +9,6 @@ mod trainer;
 
 pub use adamw::{AdamW, AdamWConfig};
 pub use checkpoint::{Checkpoint, Header, FORMAT_VERSION};
-pub use event::{Event, StepEvent};
+pub use event::{Control, Event, StepEvent};
 pub use schedule::LrSchedule;
 pub use trainer::{argmax, EvalReport, StepReport, TrainConfig, Trainer};
