@@ -10,3 +10,5 @@ pub mod predict;
 pub mod race;
 pub mod rng;
 pub mod train;
+pub mod tui;
+pub mod units;

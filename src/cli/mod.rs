@@ -38,12 +38,11 @@ pub enum Command {
     Compute(compute::ComputeArgs),
     /// word2vec: train word vectors, find neighbours and analogies, evaluate
     Embed(embed::EmbedArgs),
-    /// Race the models side by side (headless: a live line, then a table or JSON events)
+    /// Race the models side by side: the live dashboard, or a table/JSON without a terminal
     Race(race::RaceArgs),
     /// Measure training speed of both models on 1, 2, … threads, side by side.
     Bench(bench::BenchArgs),
-    /// Train both models briefly on the default corpus and compare them (what plain
-    /// `sideways` does).
+    /// Train both models briefly on the default corpus and print them side by side.
     Summary(summary::SummaryArgs),
 }
 
@@ -51,7 +50,10 @@ pub enum Command {
 pub fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        None => summary::run(&summary::SummaryArgs::default()),
+        None => match Cli::parse_from(["sideways", "race"]).command {
+            Some(Command::Race(a)) => crate::tui::run(&a),
+            _ => unreachable!("`sideways race` parses"),
+        },
         Some(Command::Summary(a)) => summary::run(&a),
         Some(Command::Train(a)) => train::run(&a),
         Some(Command::Predict(a)) => predict::run_predict(&a),
@@ -60,7 +62,7 @@ pub fn main() -> std::process::ExitCode {
         Some(Command::Bench(a)) => bench::run(&a),
         Some(Command::Embed(a)) => embed::run(&a),
         Some(Command::Compute(a)) => compute::run(&a),
-        Some(Command::Race(a)) => race::run(&a),
+        Some(Command::Race(a)) => crate::tui::run(&a),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -44,9 +44,12 @@ pub struct RaceArgs {
     /// The prompt whose next words are sampled along the way
     #[arg(long, default_value = "i ate a good")]
     pub prompt: String,
-    /// Print the event stream as JSON lines instead of text
+    /// Print the event stream as JSON lines instead of text (implies --headless)
     #[arg(long)]
     pub json: bool,
+    /// Print progress and a table instead of opening the dashboard (automatic without a terminal)
+    #[arg(long)]
+    pub headless: bool,
     /// Write the results (config, seed, versions, machine, lanes) to this JSON file
     #[arg(long)]
     pub results: Option<PathBuf>,

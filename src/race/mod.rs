@@ -160,9 +160,9 @@ impl Race {
             }
         }
         for lane in lanes.iter_mut().filter(|l| !l.done) {
-            // Stopped early: report the lanes as they stand.
+            // Stopped early: report the lanes as they stand (no last validation pass, so a
+            // stop is immediate).
             lane.done = true;
-            emit(lane.evaluate());
             emit(Event::LaneDone {
                 lane: lane.index,
                 steps: lane.trainer.steps_done(),

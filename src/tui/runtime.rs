@@ -1,0 +1,179 @@
+//! The dashboard's loop: engine events, keys, ticks and resizes in; controls, files and
+//! frames out. Redraws are capped at 20 per second.
+
+use std::io::IsTerminal;
+use std::time::{Duration, Instant};
+
+use ratatui::buffer::Buffer;
+use ratatui::crossterm::event::{self, Event as TermEvent, KeyEventKind};
+
+use super::app::{App, Effect, Message};
+use crate::cli::race::RaceArgs;
+use crate::fsio::write_atomically;
+use crate::linalg::Threads;
+use crate::race::Race;
+use crate::train::Control;
+
+const FRAME: Duration = Duration::from_millis(50);
+
+/// Open the dashboard for the race `args` describes; without a terminal (or with `--headless`
+/// or `--json`), print the headless race instead, never an escape code.
+pub fn run(args: &RaceArgs) -> anyhow::Result<()> {
+    if args.headless || args.json || !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
+        return crate::cli::race::run(args);
+    }
+    let mut race = args.race()?;
+    race.sample_every = 10;
+    race.eval_every = race.eval_every.max(50);
+    let mut terminal = ratatui::try_init()?;
+    let result = dashboard(&mut terminal, race, args);
+    ratatui::restore();
+    result
+}
+
+fn new_app(race: &Race, args: &RaceArgs) -> App {
+    let labels: Vec<(String, usize)> = race.lanes.iter().map(|l| (l.label(), l.threads)).collect();
+    let config = format!("batch {}×{} tokens, seed {}", race.train.batch_size, race.train.seq_len, race.train.seed);
+    let mut app = App::new(&race.data.name, &args.budget, &config, &labels, &race.prompt, Threads::available());
+    app.color = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    app
+}
+
+fn dashboard(terminal: &mut ratatui::DefaultTerminal, race: Race, args: &RaceArgs) -> anyhow::Result<()> {
+    let mut app = new_app(&race, args);
+    let (mut handle, mut events, mut controls) = race.clone().spawn_controlled();
+    let size = terminal.size()?;
+    app.update(Message::Resize(size.width, size.height));
+    let (mut start, mut cores, mut last_frame) = (Instant::now(), CoreMeter::new(), Instant::now() - FRAME);
+    let mut screen = Buffer::empty(Default::default());
+    loop {
+        while let Ok(e) = events.try_recv() {
+            app.update(Message::Engine(e));
+        }
+        let wait = FRAME.saturating_sub(last_frame.elapsed());
+        let mut effects = Vec::new();
+        if event::poll(wait)? {
+            match event::read()? {
+                TermEvent::Key(k) if k.kind == KeyEventKind::Press => effects = app.update(Message::Key(k)),
+                TermEvent::Resize(w, h) => {
+                    app.update(Message::Resize(w, h));
+                }
+                _ => {}
+            }
+        }
+        for effect in effects {
+            match effect {
+                Effect::Quit => {
+                    // The race stops before its next step; the process ends without waiting.
+                    let _ = controls.send(Control::Stop);
+                    return Ok(());
+                }
+                Effect::Control(c) => {
+                    let _ = controls.send(c);
+                }
+                Effect::Save => app.status = save(&app, &screen),
+                Effect::Restart => {
+                    let _ = controls.send(Control::Stop);
+                    let _ = handle.join();
+                    (handle, events, controls) = race.clone().spawn_controlled();
+                    let size = app.size;
+                    app = new_app(&race, args);
+                    app.update(Message::Resize(size.0, size.1));
+                    start = Instant::now();
+                }
+            }
+        }
+        if last_frame.elapsed() >= FRAME {
+            let (per_core, ui) = cores.sample();
+            if !app.paused {
+                app.update(Message::Tick { elapsed: start.elapsed().as_secs_f64(), cores: per_core, ui_cpu: ui });
+            }
+            let frame = terminal.draw(|f| f.render_widget(&app, f.area()))?;
+            screen = frame.buffer.clone();
+            last_frame = Instant::now();
+        }
+    }
+}
+
+/// Write the results (JSON) and the screen (text) to the current folder; returns a status line.
+fn save(app: &App, screen: &Buffer) -> String {
+    let stamp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let lanes: Vec<_> = app
+        .lanes
+        .iter()
+        .map(|l| serde_json::json!({"lane": l.label, "threads": l.threads, "steps": l.step, "tokens": l.tokens, "seconds": l.seconds,
+            "loss": l.loss, "val_loss": l.val_loss, "tokens_per_s": l.tokens_per_s, "gflops": l.gflops, "peak_share": l.peak_share,
+            "critical_path": l.critical_path}))
+        .collect();
+    let doc = serde_json::json!({"sideways": env!("CARGO_PKG_VERSION"), "corpus": app.corpus, "config": app.config, "budget": app.budget, "lanes": lanes});
+    let (json, text) = (format!("sideways-race-{stamp}.json"), format!("sideways-race-{stamp}.txt"));
+    let written = write_atomically(json.as_ref(), serde_json::to_string_pretty(&doc).expect("serialises").as_bytes())
+        .and_then(|_| write_atomically(text.as_ref(), screen_text(screen).as_bytes()));
+    match written {
+        Ok(()) => format!("saved {json} and {text}"),
+        Err(e) => format!("could not save: {e}"),
+    }
+}
+
+/// A buffer as plain text, one line per row.
+pub fn screen_text(buf: &Buffer) -> String {
+    let mut out = String::new();
+    for y in 0..buf.area.height {
+        let line: String = (0..buf.area.width).map(|x| buf[(x, y)].symbol().to_string()).collect();
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+/// CPU use per core by this process's threads (from /proc/self/task), and by the UI thread.
+struct CoreMeter {
+    last: Instant,
+    threads: std::collections::HashMap<String, u64>,
+    ui: u64,
+    tick: f64,
+}
+
+impl CoreMeter {
+    fn new() -> Self {
+        // SAFETY: sysconf has no preconditions.
+        let tick = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
+        CoreMeter {
+            last: Instant::now(),
+            threads: Default::default(),
+            ui: ticks("/proc/thread-self/stat").map_or(0, |t| t.0),
+            tick,
+        }
+    }
+
+    /// Share of each core used since the last call, and the UI thread's share of one core.
+    fn sample(&mut self) -> (Vec<f64>, f64) {
+        let secs = self.last.elapsed().as_secs_f64().max(1e-3);
+        self.last = Instant::now();
+        let mut per_core = vec![0.0; Threads::available()];
+        if let Ok(dir) = std::fs::read_dir("/proc/self/task") {
+            for task in dir.flatten() {
+                let path = task.path().join("stat");
+                if let Some((t, cpu)) = ticks(&path.to_string_lossy()) {
+                    let key = task.file_name().to_string_lossy().into_owned();
+                    let before = self.threads.insert(key, t).unwrap_or(t);
+                    if let Some(c) = per_core.get_mut(cpu) {
+                        *c += (t - before) as f64 / self.tick / secs;
+                    }
+                }
+            }
+        }
+        let ui_now = ticks("/proc/thread-self/stat").map_or(self.ui, |t| t.0);
+        let ui = (ui_now.saturating_sub(self.ui)) as f64 / self.tick / secs;
+        self.ui = ui_now;
+        (per_core.into_iter().map(|c| c.min(1.0)).collect(), ui)
+    }
+}
+
+/// utime + stime (clock ticks) and the last CPU of a /proc stat file.
+fn ticks(path: &str) -> Option<(u64, usize)> {
+    let s = std::fs::read_to_string(path).ok()?;
+    let fields: Vec<&str> = s[s.rfind(')')? + 1..].split_whitespace().collect();
+    let t = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    Some((t, fields.get(36)?.parse().ok()?))
+}

@@ -1,0 +1,176 @@
+//! The dashboard without a terminal: scripted messages against the state, and whole screens
+//! rendered into ratatui's TestBackend and compared with snapshots.
+
+use ratatui::backend::TestBackend;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::Terminal;
+
+use sideways::model::ModelKind;
+use sideways::train::{Control, Event, StepEvent};
+use sideways::tui::app::{App, Axis, Effect, Message};
+
+fn key(c: KeyCode) -> Message {
+    Message::Key(KeyEvent::new(c, KeyModifiers::NONE))
+}
+
+fn step(lane: usize, step: u64, loss: f32, tps: f64) -> Event {
+    Event::Step(StepEvent {
+        lane,
+        step,
+        threads: 1,
+        loss,
+        tokens: step * 2048,
+        seconds: step as f64 * 2048.0 / tps,
+        step_seconds: 2048.0 / tps,
+        tokens_per_s: tps,
+        gflops: tps * 3.3e-3,
+        peak_share: 0.6,
+        sequential_share: 0.04,
+    })
+}
+
+/// A race of two lanes, 30 steps in, with a sample and a validation each.
+fn scripted() -> App {
+    let mut app = App::new(
+        "default",
+        "10s",
+        "batch 32×64 tokens, seed 1337",
+        &[("rnn@1".into(), 1), ("transformer@1".into(), 1)],
+        "i ate a good",
+        2,
+    );
+    for (lane, model, path, work, span) in
+        [(0, ModelKind::Rnn, 64, 6.8e9, 9.5e6), (1, ModelKind::Transformer, 2, 1.2e10, 5.7e6)]
+    {
+        app.update(Message::Engine(Event::LaneStart {
+            lane,
+            label: app.lanes[lane].label.clone(),
+            model,
+            threads: 1,
+            parameters: 1_000_000,
+            critical_path: path,
+            work,
+            span,
+            peak_gflops: 250.0,
+        }));
+    }
+    for s in 1..=30u64 {
+        app.update(Message::Engine(step(0, s, 8.0 - s as f32 * 0.1, 45_000.0 + s as f64 * 10.0)));
+        app.update(Message::Engine(step(1, s, 8.0 - s as f32 * 0.12, 27_000.0)));
+    }
+    let prompt: Vec<String> = ["i", "ate", "a", "good"].map(String::from).to_vec();
+    let causal: Vec<f32> = (0..16).map(|k| if k % 4 <= k / 4 { 1.0 / (k / 4 + 1) as f32 } else { 0.0 }).collect();
+    app.update(Message::Engine(Event::Sample {
+        lane: 0,
+        step: 30,
+        prompt: prompt.clone(),
+        next: vec![("breakfast".into(), 0.21), ("lunch".into(), 0.2), ("dinner".into(), 0.19)],
+        attention: None,
+        hidden_norms: Some(vec![5.0, 7.5, 9.0, 10.0]),
+    }));
+    app.update(Message::Engine(Event::Sample {
+        lane: 1,
+        step: 30,
+        prompt,
+        next: vec![("dinner".into(), 0.3), ("supper".into(), 0.25), ("lunch".into(), 0.2)],
+        attention: Some(vec![vec![causal.clone(); 4], vec![causal; 4]]),
+        hidden_norms: None,
+    }));
+    app.update(Message::Engine(Event::Eval {
+        lane: 0,
+        step: 30,
+        seconds: 1.4,
+        val_loss: 5.1,
+        perplexity: 164.0,
+        accuracy: 0.15,
+    }));
+    app.update(Message::Engine(Event::Eval {
+        lane: 1,
+        step: 30,
+        seconds: 2.3,
+        val_loss: 4.9,
+        perplexity: 134.0,
+        accuracy: 0.17,
+    }));
+    app.update(Message::Tick { elapsed: 3.7, cores: vec![0.95, 0.1], ui_cpu: 0.004 });
+    app
+}
+
+fn screen(app: &App, w: u16, h: u16) -> String {
+    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+    t.draw(|f| f.render_widget(app, f.area())).unwrap();
+    let buf = t.backend().buffer().clone();
+    (0..h)
+        .map(|y| (0..w).map(|x| buf[(x, y)].symbol().to_string()).collect::<String>().trim_end().to_string())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn keys_become_controls_and_state() {
+    let mut app = scripted();
+    assert_eq!(app.update(key(KeyCode::Char(' '))), [Effect::Control(Control::Pause)]);
+    assert!(app.paused);
+    assert_eq!(app.update(key(KeyCode::Char(' '))), [Effect::Control(Control::Resume)]);
+    assert_eq!(app.update(key(KeyCode::Char('+'))), [Effect::Control(Control::SetThreads { lane: 0, threads: 2 })]);
+    assert!(app.update(key(KeyCode::Char('+'))).is_empty(), "no more threads than cores");
+    app.update(key(KeyCode::Tab));
+    assert_eq!(app.selected, 1);
+    assert!(app.update(key(KeyCode::Char('-'))).is_empty(), "never below one thread");
+    app.update(key(KeyCode::Char('t')));
+    assert_eq!(app.axis, Axis::Tokens);
+    assert_eq!(app.heads(), 8);
+    app.update(key(KeyCode::Char('h')));
+    assert_eq!(app.head, 7, "h wraps to the last head");
+    app.update(key(KeyCode::Char('p')));
+    for c in "she wished".chars() {
+        app.update(key(KeyCode::Char(c)));
+    }
+    app.update(key(KeyCode::Backspace));
+    assert_eq!(app.update(key(KeyCode::Enter)), [Effect::Control(Control::SetPrompt("she wishe".into()))]);
+    assert_eq!(app.prompt, "she wishe");
+    app.update(key(KeyCode::Char('?')));
+    assert!(app.help);
+    assert!(app.update(key(KeyCode::Char('x'))).is_empty() && !app.help, "any key closes the help");
+    assert_eq!(app.update(key(KeyCode::Char('s'))), [Effect::Save]);
+    assert_eq!(app.update(key(KeyCode::Char('r'))), [Effect::Restart]);
+    assert_eq!(app.update(Message::Key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL))), [Effect::Quit]);
+    assert_eq!(app.update(key(KeyCode::Esc)), [Effect::Quit]);
+    app.update(Message::Resize(120, 40));
+    assert_eq!(app.size, (120, 40));
+}
+
+#[test]
+fn engine_events_fill_the_lanes_and_the_end_shows_the_summary() {
+    let mut app = scripted();
+    let rnn = &app.lanes[0];
+    assert_eq!((rnn.step, rnn.critical_path, rnn.val_loss), (30, 64, Some(5.1)));
+    assert_eq!(rnn.curve.len(), 30);
+    assert!(!app.finished());
+    for lane in 0..2 {
+        app.update(Message::Engine(Event::LaneDone { lane, steps: 30, tokens: 61_440, seconds: 2.0 }));
+    }
+    assert!(app.finished());
+    let text = screen(&app, 100, 30);
+    assert!(text.contains("race over") && text.contains("lowest validation loss: transformer@1"), "{text}");
+}
+
+#[test]
+fn screens_at_80x24_and_160x48() {
+    let app = scripted();
+    insta::assert_snapshot!("dashboard_80x24", screen(&app, 80, 24));
+    insta::assert_snapshot!("dashboard_160x48", screen(&app, 160, 48));
+}
+
+#[test]
+fn a_small_terminal_gets_a_message_and_no_colour_still_draws() {
+    let mut app = scripted();
+    let text = screen(&app, 60, 20);
+    assert!(text.contains("at least 80×24") && text.contains("60×20"), "{text}");
+    insta::assert_snapshot!("too_small_60x20", text);
+    app.color = false;
+    let mut t = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    t.draw(|f| f.render_widget(&app, f.area())).unwrap();
+    let buf = t.backend().buffer();
+    assert!(buf.content().iter().all(|c| c.fg == ratatui::style::Color::Reset), "NO_COLOR: no foreground colours");
+}
