@@ -12,6 +12,15 @@ fn tmux(args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// Ends the tmux session (and the dashboard in it) however the test ends.
+struct KillOnDrop(String);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        tmux(&["kill-session", "-t", &self.0]);
+    }
+}
+
 #[test]
 fn dashboard_runs_reacts_to_keys_and_restores_the_terminal() {
     if Command::new("tmux").arg("-V").output().is_err() {
@@ -25,6 +34,7 @@ fn dashboard_runs_reacts_to_keys_and_restores_the_terminal() {
     let command =
         format!("{} race --budget 60s; echo $? > {}; sleep 5", env!("CARGO_BIN_EXE_sideways"), exit.display());
     tmux(&["new-session", "-d", "-s", &session, "-x", "100", "-y", "30", &command]);
+    let _cleanup = KillOnDrop(session.clone());
     let capture = || tmux(&["capture-pane", "-t", &session, "-p"]);
     // Wait for the first steps to reach the screen.
     let mut screen = String::new();
@@ -65,7 +75,6 @@ fn dashboard_runs_reacts_to_keys_and_restores_the_terminal() {
         }
     }
     let after = capture();
-    tmux(&["kill-session", "-t", &session]);
     assert_eq!(code.as_deref(), Some("0"), "the dashboard exits with 0:\n{after}");
     assert!(!after.contains("training loss"), "the terminal is restored (no dashboard left on screen):\n{after}");
 }
