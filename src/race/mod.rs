@@ -171,8 +171,11 @@ impl Race {
             });
         }
         let mut results: Vec<LaneResult> = lanes.iter().map(Lane::result).collect();
-        let baselines: Vec<(ModelKind, f64)> =
-            results.iter().filter(|r| r.threads == 1).map(|r| (r.model, r.tokens_per_s)).collect();
+        let baselines: Vec<(ModelKind, f64)> = results
+            .iter()
+            .filter(|r| r.threads == 1 && r.tokens_per_s > 0.0)
+            .map(|r| (r.model, r.tokens_per_s))
+            .collect();
         for r in &mut results {
             r.speedup = baselines.iter().find(|(m, _)| *m == r.model).map(|(_, base)| r.tokens_per_s / base);
         }
@@ -293,7 +296,9 @@ impl Lane {
 
     /// Tokens per second over the median of the last `window` steps after warm-up.
     fn tokens_per_s(&self, window: usize) -> f64 {
-        let timed = &self.times[self.times.len().min(WARMUP_STEPS)..];
+        // Skip the warm-up, unless the lane never got past it.
+        let skip = if self.times.len() > WARMUP_STEPS { WARMUP_STEPS } else { 0 };
+        let timed = &self.times[skip..];
         let recent = &timed[timed.len().saturating_sub(window)..];
         if recent.is_empty() {
             return 0.0;
