@@ -227,7 +227,10 @@ fn race_headless_json_results_and_bad_input() {
     // The text table.
     let out = sideways(&["race", "--lanes", "rnn@1", "--corpus", &corpus, "--budget", "2steps"]);
     let table = String::from_utf8_lossy(&out.stdout);
-    assert!(table.contains("crit.path") && !table.contains("NaN"), "a race shorter than the warm-up still has numbers:\n{table}");
+    assert!(
+        table.contains("crit.path") && !table.contains("NaN"),
+        "a race shorter than the warm-up still has numbers:\n{table}"
+    );
 
     fails(&["race", "--lanes", "lstm@1"], "model@threads");
     fails(&["race", "--lanes", "rnn@0"], "at least one thread");
