@@ -33,8 +33,8 @@ pub enum Error {
     #[error("prompt {prompt:?}: {problem}; {hint}")]
     Prompt { prompt: String, problem: String, hint: String },
     /// The default-corpus grammar file has a mistake.
-    #[error("grammar line {line}: {problem}")]
-    Grammar { line: usize, problem: String },
+    #[error("grammar{}: {problem}", .line.map_or(String::new(), |l| format!(" line {l}")))]
+    Grammar { line: Option<usize>, problem: String },
 }
 
 impl Error {

@@ -83,6 +83,12 @@ fn damaged_files_are_refused_with_a_reason() {
     huge.extend_from_slice(&u64::MAX.to_le_bytes());
     assert!(load_err(&dir, "huge.ckpt", &huge).contains("truncated"));
 
+    // A file whose tensors are named or shaped differently loads, but builds no model.
+    let mut renamed = Checkpoint::load(&path).unwrap();
+    renamed.header.tensors[0].name = "token_table".into();
+    let e = renamed.model().err().unwrap().to_string();
+    assert!(e.contains("tensor names or shapes") && e.contains("good.ckpt"), "{e}");
+
     let e = load_err(&dir, "text.ckpt", b"first citizen: before we proceed");
     assert!(e.contains("not a sideways checkpoint"), "{e}");
     let e = Checkpoint::load(&dir.join("missing.ckpt")).err().unwrap().to_string();

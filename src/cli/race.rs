@@ -106,6 +106,8 @@ pub fn run(a: &RaceArgs) -> anyhow::Result<()> {
     }
     let tty = std::io::stderr().is_terminal();
     let mut live: Vec<String> = race.lanes.iter().map(|l| l.label()).collect();
+    // Without a terminal, a status line every few seconds instead of a live one.
+    let mut last_line = std::time::Instant::now();
     let results = race.run(&mut |event| {
         if a.json {
             println!("{}", serde_json::to_string(&event).expect("events serialise"));
@@ -123,6 +125,9 @@ pub fn run(a: &RaceArgs) -> anyhow::Result<()> {
                 if tty {
                     eprint!("\r{}\x1b[K", live.join(" | "));
                     let _ = std::io::stderr().flush();
+                } else if last_line.elapsed().as_secs() >= 5 {
+                    eprintln!("{}", live.join(" | "));
+                    last_line = std::time::Instant::now();
                 }
             }
             Event::Eval { lane, step, val_loss, .. } if !tty => {

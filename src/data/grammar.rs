@@ -69,7 +69,7 @@ impl Grammar {
         let mut section = None;
         for (i, raw) in text.lines().enumerate() {
             let line_no = i + 1;
-            let err = |problem: String| Error::Grammar { line: line_no, problem };
+            let err = |problem: String| Error::Grammar { line: Some(line_no), problem };
             let line = raw.trim();
             if line.is_empty() || line.starts_with('#') {
                 continue;
@@ -136,7 +136,7 @@ impl Grammar {
 
     /// Every slot must name something that exists, for every character that can fill it.
     fn check(&self) -> Result<()> {
-        let err = |problem: String| Error::Grammar { line: 0, problem };
+        let err = |problem: String| Error::Grammar { line: None, problem };
         if self.cast.len() < 2 {
             return Err(err("the [cast] needs at least two characters".into()));
         }

@@ -51,6 +51,8 @@ pub struct Header {
 /// A checkpoint in memory.
 #[derive(Clone, Debug)]
 pub struct Checkpoint {
+    /// The file it was read from (empty for one made in memory).
+    pub path: std::path::PathBuf,
     pub header: Header,
     pub params: Vec<f32>,
     pub optimizer: AdamW,
@@ -142,22 +144,24 @@ impl Checkpoint {
                 corrupt,
             ));
         }
-        if model::build(&header.model, 0, None)?.layout().specs() != header.tensors.as_slice() {
-            return Err(bad(
-                "its tensor names or shapes differ from this build's model".into(),
-                "use the sideways version that wrote it, or train again",
-            ));
-        }
         let mut optimizer = AdamW::new(0, header.train.optimizer);
         optimizer.step = header.step;
         optimizer.m = m;
         optimizer.v = v;
-        Ok(Checkpoint { header, params, optimizer })
+        Ok(Checkpoint { path: path.to_path_buf(), header, params, optimizer })
     }
 
-    /// Build the model this checkpoint describes, with its trained weights.
+    /// Build the model this checkpoint describes, with its trained weights; refuses a file whose
+    /// tensor names or shapes differ from this build's model.
     pub fn model(&self) -> Result<Box<dyn LanguageModel>> {
         let mut model = model::build(&self.header.model, 0, None)?;
+        if model.layout().specs() != self.header.tensors.as_slice() {
+            return Err(Error::Checkpoint {
+                path: self.path.clone(),
+                problem: "its tensor names or shapes differ from this build's model".into(),
+                hint: "use the sideways version that wrote it, or train again".into(),
+            });
+        }
         model.params_and_grads().0.copy_from_slice(&self.params);
         Ok(model)
     }
@@ -168,6 +172,7 @@ impl Trainer {
     pub fn checkpoint(&self) -> Checkpoint {
         let data = self.data();
         Checkpoint {
+            path: Default::default(),
             header: Header {
                 model: self.model.config(),
                 train: self.config,

@@ -93,6 +93,8 @@ pub struct Trainer {
     threads: Threads,
     inputs: Vec<u32>,
     targets: Vec<u32>,
+    /// The embedding table's range when `freeze_embeddings` is on (fixed for the whole run).
+    frozen: Option<std::ops::Range<usize>>,
 }
 
 impl Trainer {
@@ -140,7 +142,9 @@ impl Trainer {
             ));
         }
         let n = config.batch_size * config.seq_len;
+        let frozen = config.freeze_embeddings.then(|| model.layout().get("wte").expect("both models have wte").range());
         Ok(Trainer {
+            frozen,
             optimizer: AdamW::new(model.params().len(), config.optimizer),
             model,
             config,
@@ -177,10 +181,7 @@ impl Trainer {
         let (b, t) = (self.config.batch_size, self.config.seq_len);
         self.batcher.fill(&self.data.train, step, &mut self.inputs, &mut self.targets);
         let lr = self.config.schedule.at(step, self.config.optimizer.lr);
-        let frozen = self
-            .config
-            .freeze_embeddings
-            .then(|| self.model.layout().get("wte").expect("both models have wte").range());
+        let frozen = self.frozen.clone();
         let (model, opt) = (&mut self.model, &mut self.optimizer);
         let (inputs, targets) = (&self.inputs, &self.targets);
         let (loss, grad_norm) = self.threads.install(|par| {
