@@ -29,7 +29,7 @@ fn threads() -> [Threads; 2] {
 
 mod train_step {
     use super::*;
-    use sideways::model::{self, ModelConfig, ModelKind};
+    use sideways::model::ModelKind;
     use sideways::train::{TrainConfig, Trainer};
 
     /// The standard step (bench-config.md) for each model at 1 and 2 threads, in tokens/s.
@@ -38,9 +38,9 @@ mod train_step {
         let mut g = c.benchmark_group("train_step");
         g.throughput(Throughput::Elements(32 * 64));
         g.sample_size(20).warm_up_time(Duration::from_secs(2)).measurement_time(Duration::from_secs(8));
-        for kind in ModelKind::ALL {
+        for kind in ModelKind::all() {
             let make = |t: &Threads| {
-                let m = model::build(&ModelConfig::standard(kind, 4096), 1337, None).unwrap();
+                let m = kind.standard(4096).build(1337).unwrap();
                 Trainer::new(m, data.clone(), TrainConfig::default(), t.clone()).unwrap()
             };
             // Reference check: one and two threads agree on the first losses.
@@ -80,14 +80,14 @@ mod kernels {
         let (x, w) = (values(n * d, 1), values(d * v, 2));
         let mut out = vec![0.0; n * v];
         let naive = matmul_naive(rows(&x[..8 * d], 8, d), rows(&w, d, v));
-        matmul(rows_mut(&mut out, n, v), Accum::Replace, rows(&x, n, d), rows(&w, d, v), threads()[1].par());
+        matmul(rows_mut(&mut out, n, v), Accum::Replace, rows(&x, n, d), rows(&w, d, v), threads()[1].exec().par);
         assert!(out[..8 * v].iter().zip(&naive).all(|(a, b)| (a - b).abs() < 1e-3));
         for th in threads() {
             g.throughput(Throughput::Elements((2 * n * d * v) as u64));
             g.bench_function(format!("head_matmul_flops/{}t", th.count()), |bch| {
                 bch.iter(|| {
-                    th.install(|par| {
-                        matmul(rows_mut(&mut out, n, v), Accum::Replace, rows(&x, n, d), rows(&w, d, v), par)
+                    th.install(|exec| {
+                        matmul(rows_mut(&mut out, n, v), Accum::Replace, rows(&x, n, d), rows(&w, d, v), exec.par)
                     })
                 })
             });
@@ -108,7 +108,8 @@ mod kernels {
             g.bench_function(format!("softmax_ce_rows/{}t", th.count()), |bch| {
                 bch.iter(|| {
                     probs.copy_from_slice(&logits);
-                    th.install(|par| {
+                    th.install(|exec| {
+                        let par = exec.par;
                         softmax_ce::forward(&mut probs, &mut losses, Some(&targets), n, v, par);
                         softmax_ce::backward(&mut probs, &targets, 1.0 / n as f32, n, v, par);
                     })
@@ -125,7 +126,8 @@ mod kernels {
         for th in threads() {
             g.bench_function(format!("attention_tokens/{}t", th.count()), |bch| {
                 bch.iter(|| {
-                    th.install(|par| {
+                    th.install(|exec| {
+                        let par = exec.par;
                         attention::forward(&mut y, &mut att, &qkv, b, t, d, nh, par);
                         attention::backward(&mut dqkv, &mut scratch, &dout, &qkv, &att, b, t, d, nh, par);
                     })
@@ -142,7 +144,8 @@ mod kernels {
         for th in threads() {
             g.bench_function(format!("layernorm_tokens/{}t", th.count()), |bch| {
                 bch.iter(|| {
-                    th.install(|par| {
+                    th.install(|exec| {
+                        let par = exec.par;
                         layernorm::forward(&mut ln, &mut mean, &mut rstd, &x, &gain, &bias, n, d, par);
                         layernorm::backward(&mut dx, &mut dg, &mut db, &dout, &x, &mean, &rstd, &gain, n, d, par);
                     })
@@ -150,7 +153,8 @@ mod kernels {
             });
             g.bench_function(format!("gelu_tokens/{}t", th.count()), |bch| {
                 bch.iter(|| {
-                    th.install(|par| {
+                    th.install(|exec| {
+                        let par = exec.par;
                         gelu::forward(&mut gl, &h, par);
                         gelu::backward(&mut dh, &h, &h, par);
                     })
@@ -161,16 +165,16 @@ mod kernels {
         // The RNN recurrence: 64 dependent steps of (32, 128) · (128, 128), forward and backward.
         let whh = values(d * d, 9);
         let pre = values(n * d, 10);
-        let (mut hs, mut dp, mut dw, mut dhs) =
-            (vec![0.0; n * d], vec![0.0; n * d], vec![0.0; d * d], vec![0.0; n * d]);
+        let (mut hs, mut dp, mut dw, mut dz, mut carry) =
+            (vec![0.0; n * d], vec![0.0; n * d], vec![0.0; d * d], vec![0.0; n * d], vec![0.0; b * d]);
         for th in threads() {
             g.bench_function(format!("rnn_recurrence_tokens/{}t", th.count()), |bch| {
                 bch.iter(|| {
                     hs.copy_from_slice(&pre);
-                    dhs.copy_from_slice(&dout);
-                    th.install(|par| {
+                    th.install(|exec| {
+                        let par = exec.par;
                         rnn_cell::forward(&mut hs, &whh, t, b, d, par);
-                        rnn_cell::backward(&mut dp, &mut dw, &mut dhs, &hs, &whh, t, b, d, par);
+                        rnn_cell::backward(&mut dp, &mut dw, &mut dz, &mut carry, &dout, &hs, &whh, t, b, d, par);
                     })
                 })
             });

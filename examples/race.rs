@@ -8,8 +8,8 @@
 use std::sync::Arc;
 
 use sideways::data::{Corpus, DataConfig, Dataset};
-use sideways::race::{parse_lanes, Budget, Race};
-use sideways::train::Event;
+use sideways::race::{parse_lanes, Race};
+use sideways::train::{Budget, EventKind};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let data = Arc::new(Dataset::new(&Corpus::default_corpus(), DataConfig::default())?);
@@ -20,29 +20,33 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let labels: Vec<String> = race.lanes.iter().map(|l| l.label()).collect();
     let (handle, events) = race.spawn();
     for event in events {
-        match event {
-            Event::Step(s) if s.step % 10 == 0 => {
+        let label = &labels[event.lane];
+        match event.kind {
+            EventKind::Step(s) if s.step % 10 == 0 => {
                 println!(
-                    "{:<14} step {:>3}  loss {:.3}  {:>9.0} tokens/s on its clock",
-                    labels[s.lane], s.step, s.loss, s.tokens_per_s
+                    "{label:<14} step {:>3}  loss {:.3}  {:>9.0} tokens/s on its clock",
+                    s.step, s.loss, s.tokens_per_s
                 )
             }
-            Event::Sample { lane, step, next, attention, hidden_norms, .. } => {
-                let words: Vec<String> = next.iter().map(|(w, p)| format!("{w} {:.0}%", 100.0 * p)).collect();
-                println!("{:<14} step {step:>3}  after \"i ate a good\": {}", labels[lane], words.join(", "));
-                if let Some(a) = attention.as_ref().and_then(|blocks| blocks.last()).and_then(|heads| heads.first()) {
-                    let t = (a.len() as f64).sqrt() as usize;
+            EventKind::Sample(s) => {
+                let words: Vec<String> = s.next.iter().map(|p| format!("{} {:.0}%", p.word, 100.0 * p.prob)).collect();
+                println!("{label:<14} step {:>3}  after \"i ate a good\": {}", s.step, words.join(", "));
+                if let Some(a) =
+                    s.trace.attention.as_ref().and_then(|blocks| blocks.last()).and_then(|heads| heads.first())
+                {
+                    let t = s.prompt.len();
                     println!("{:<14}           the last word attends to: {:.2?}", "", &a[(t - 1) * t..]);
                 }
-                if let Some(h) = hidden_norms {
+                if let Some(h) = s.trace.hidden_norms {
                     println!("{:<14}           hidden-state norm word by word: {h:.2?}", "");
                 }
             }
-            Event::Eval { lane, val_loss, .. } => println!("{:<14} validation loss {val_loss:.3}", labels[lane]),
+            EventKind::Eval(e) => println!("{label:<14} validation loss {:.3}", e.report.val_loss),
             _ => {}
         }
     }
-    for r in handle.join().expect("the race thread does not panic")? {
+    for lane in handle.join().expect("the race thread does not panic")? {
+        let r = lane.run;
         println!(
             "{:<14} {} steps, {:.0} tokens/s, critical path {}",
             r.label, r.steps, r.tokens_per_s, r.critical_path

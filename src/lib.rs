@@ -1,14 +1,35 @@
-pub mod bench;
-pub mod cli;
-pub mod data;
-pub mod embed;
+//! sideways: a recurrent network reads a sentence one word at a time, a Transformer reads it all
+//! at once. This library trains both (and any model in the registry) on the same words and
+//! measures the difference.
+//!
+//! Floors, each using only those listed before it (see `docs/architecture.md`):
+//! [`error`], [`rng`], [`units`], [`fsio`], [`schema`] (foundations) → [`linalg`] → [`data`] →
+//! [`embed`] → [`model`] → [`predict`] → [`train`] → [`race`], [`bench`] → [`commands`] →
+//! [`tui`] → [`cli`].
+
 pub mod error;
 pub mod fsio;
-pub mod linalg;
-pub mod model;
-pub mod predict;
-pub mod race;
 pub mod rng;
-pub mod train;
-pub mod tui;
+pub mod schema;
 pub mod units;
+
+pub mod linalg;
+
+pub mod data;
+
+pub mod embed;
+
+pub mod model;
+
+pub mod predict;
+
+pub mod train;
+
+pub mod bench;
+pub mod race;
+
+pub mod commands;
+
+pub mod tui;
+
+pub mod cli;

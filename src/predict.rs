@@ -1,15 +1,15 @@
 //! Next-word prediction and generation from a trained model.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::data::{tokenize, Vocab};
 use crate::error::{Error, Result};
-use crate::linalg::Par;
+use crate::linalg::Exec;
 use crate::model::LanguageModel;
 use crate::rng::Rng;
 
 /// One candidate next word.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Prediction {
     pub word: String,
     pub prob: f32,
@@ -37,12 +37,15 @@ pub fn encode_prompt(vocab: &Vocab, prompt: &str) -> Result<Vec<u32>> {
     Ok(ids)
 }
 
-/// The probabilities of the word after `ids` (the last `context` of them for a Transformer).
-pub fn next_probs<'m>(model: &'m mut dyn LanguageModel, ids: &[u32], par: Par) -> &'m [f32] {
+/// The probabilities of the word after `ids` (the last `context` of them for a model with a
+/// limited context).
+pub fn next_probs(model: &mut dyn LanguageModel, ids: &[u32], exec: Exec) -> Vec<f32> {
     let ctx = model.config().context_len().unwrap_or(usize::MAX);
     let window = &ids[ids.len().saturating_sub(ctx)..];
-    model.forward(window, None, 1, window.len(), par);
-    model.probs(0, window.len() - 1)
+    model.forward(window, None, 1, window.len(), exec);
+    let mut probs = vec![0.0; model.config().vocab_size()];
+    model.read_probs(0, window.len() - 1, &mut probs);
+    probs
 }
 
 /// The `k` most likely next words, most likely first (ties by id).
@@ -53,7 +56,7 @@ pub fn top_k(probs: &[f32], vocab: &Vocab, k: usize) -> Vec<Prediction> {
 }
 
 /// How to sample during generation.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Sampling {
     /// Divides the log-probabilities: below 1 sharper, above 1 flatter; 0 means always the most likely.
     pub temperature: f32,
@@ -69,7 +72,7 @@ pub fn generate(
     ids: &[u32],
     n_words: usize,
     s: Sampling,
-    par: Par,
+    exec: Exec,
 ) -> Result<Vec<String>> {
     if !(s.temperature >= 0.0 && s.temperature <= 100.0) {
         return Err(Error::config("temperature", s.temperature, "use 0 (greedy) to 100; 1 samples the model as it is"));
@@ -78,7 +81,7 @@ pub fn generate(
     let mut ids = ids.to_vec();
     let mut out = Vec::with_capacity(n_words);
     for _ in 0..n_words {
-        let probs = next_probs(model, &ids, par);
+        let probs = next_probs(model, &ids, exec);
         let mut cand: Vec<(usize, f32)> = probs.iter().copied().enumerate().skip(1).collect();
         cand.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         if s.top_k > 0 {

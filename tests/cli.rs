@@ -60,6 +60,7 @@ fn train_predict_generate_happy_path() {
     let out = sideways(&["predict", &ckpt, "she wished him a good", "-k", "3", "--json"]);
     assert!(out.status.success());
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!((v["schema"].as_u64(), v["result"].as_str()), (Some(1), Some("predict")));
     assert_eq!(v["next"].as_array().unwrap().len(), 3);
     let out = sideways(&["generate", &ckpt, "--prompt", "once there was a", "--words", "12"]);
     let text = String::from_utf8_lossy(&out.stdout);
@@ -67,13 +68,30 @@ fn train_predict_generate_happy_path() {
         out.status.success() && text.starts_with("once there was a ") && text.split_whitespace().count() >= 14,
         "{text}"
     );
-    // --json: one object per step, then the evaluation.
+    // --json: the event stream (start, one object per step, the validation, done), then the result.
     let out = sideways(&["train", "--model", "rnn", "--corpus", &corpus, "--steps", "3", "--d-model", "16", "--json"]);
     let lines: Vec<serde_json::Value> =
         String::from_utf8_lossy(&out.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
-    assert_eq!(lines.len(), 4);
-    assert_eq!(lines[2]["step"], 3);
-    assert_eq!(lines[3]["event"], "eval");
+    let kinds: Vec<&str> = lines.iter().map(|l| l["event"].as_str().or(l["result"].as_str()).unwrap()).collect();
+    assert_eq!(kinds, ["start", "step", "step", "step", "eval", "done", "train"]);
+    assert!(lines.iter().all(|l| l["schema"] == 1));
+    assert_eq!(lines[3]["step"], 3);
+    assert_eq!(lines[6]["eval"]["val_loss"], lines[4]["val_loss"]);
+    // Two micro-batches train the same run.
+    let out = sideways(&[
+        "train",
+        "--model",
+        "rnn",
+        "--corpus",
+        &corpus,
+        "--steps",
+        "2",
+        "--d-model",
+        "16",
+        "--micro-batches",
+        "2",
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 }
 
 #[test]
@@ -96,6 +114,7 @@ fn bad_corpora_get_one_clear_line() {
 fn bad_sizes_and_names_get_one_clear_line() {
     let t = ["train", "--steps", "1", "--model"];
     fails(&[&t[..], &["lstm"]].concat(), "use `rnn` or `transformer`");
+    fails(&[&t[..], &["rnn", "--micro-batches", "64"]].concat(), "micro-batches");
     fails(&[&t[..], &["transformer", "--heads", "3"]].concat(), "divisible");
     fails(&[&t[..], &["rnn", "--d-model", "0"]].concat(), "width");
     fails(&[&t[..], &["transformer", "--layers", "100000"]].concat(), "layers");
@@ -166,6 +185,7 @@ fn embed_commands_and_their_bad_input() {
     assert!(out.status.success() && err.contains("words/s (wall clock)"), "{err}");
     let out = sideways(&["embed", "neighbors", &vectors, "king", "-k", "3", "--json"]);
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!((v["schema"].as_u64(), v["result"].as_str()), (Some(1), Some("neighbors")));
     assert_eq!(v["neighbors"].as_array().unwrap().len(), 3);
     let out = sideways(&["embed", "analogy", &vectors, "king", "man", "woman", "--mul"]);
     assert!(out.status.success() && String::from_utf8_lossy(&out.stdout).contains("CosMul"));
@@ -189,6 +209,7 @@ fn embed_commands_and_their_bad_input() {
 fn compute_reproduces_the_gpu_years_headline() {
     let out = sideways(&["compute", "--json"]);
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["result"], "compute");
     let years = v["one_gpu"]["seconds"].as_f64().unwrap() / (365.25 * 86400.0);
     assert!((355.0..=357.0).contains(&years), "{years}");
     let days = v["many_gpus"]["seconds"].as_f64().unwrap() / 86400.0;
@@ -220,10 +241,16 @@ fn race_headless_json_results_and_bad_input() {
     let events: Vec<serde_json::Value> =
         String::from_utf8_lossy(&out.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     assert_eq!(events.iter().filter(|e| e["event"] == "step").count(), 8);
-    assert_eq!(events.iter().filter(|e| e["event"] == "lane_done").count(), 2);
+    assert_eq!(events.iter().filter(|e| e["event"] == "done").count(), 2);
+    let last = events.last().unwrap();
+    assert_eq!((&last["schema"], &last["result"]), (&1.into(), &"race".into()));
+    // The results file is the same result, indented.
     let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&results).unwrap()).unwrap();
+    assert_eq!(doc["result"], "race");
     assert_eq!(doc["lanes"].as_array().unwrap().len(), 2);
-    assert!(doc["machine"]["cores"].as_u64().unwrap() >= 1 && doc["sideways"].is_string() && doc["seed"] == 1337);
+    assert_eq!(doc["lanes"], last["lanes"]);
+    assert!(doc["machine"]["cores"].as_u64().unwrap() >= 1 && doc["sideways"].is_string());
+    assert_eq!(doc["train"]["seed"], 1337);
     // The text table.
     let out = sideways(&["race", "--lanes", "rnn@1", "--corpus", &corpus, "--budget", "2steps"]);
     let table = String::from_utf8_lossy(&out.stdout);
@@ -233,6 +260,7 @@ fn race_headless_json_results_and_bad_input() {
     );
 
     fails(&["race", "--lanes", "lstm@1"], "model@threads");
+    fails(&["race", "--seq-len", "0"], "sequence length");
     fails(&["race", "--lanes", "rnn@0"], "at least one thread");
     fails(&["race", "--lanes", "transformer@gpu"], "no GPU backend");
     fails(&["race", "--budget", "0s"], "budget");
@@ -262,7 +290,10 @@ fn bench_writes_its_tables_and_charts() {
     assert!(text.contains("load average") && text.contains("Brent's bound"), "{text}");
     let csv = std::fs::read_to_string(out_dir.join("sweep.csv")).unwrap();
     assert_eq!(csv.lines().count(), 3, "{csv}");
-    assert!(out_dir.join("sweep.json").exists() && out_dir.join("span.csv").exists());
+    let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(out_dir.join("sweep.json")).unwrap()).unwrap();
+    assert_eq!((doc["schema"].as_u64(), doc["result"].as_str()), (Some(1), Some("bench")));
+    assert_eq!(doc["sweep"]["points"].as_array().unwrap().len(), 2);
+    assert!(out_dir.join("span.csv").exists());
     if !err.contains("charts skipped") {
         for chart in ["seq_len.svg", "seq_len.png", "loss.png", "span.svg"] {
             assert!(std::fs::metadata(out_dir.join(chart)).unwrap().len() > 1000, "{chart}");

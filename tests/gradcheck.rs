@@ -5,9 +5,10 @@ mod common;
 
 use common::{check_close, numeric_grad, project, to_f64, values};
 use sideways::embed::embedding;
-use sideways::linalg::Par;
+use sideways::linalg::{Exec, Par};
 use sideways::model::{
-    self, attention, gelu, layernorm, linear, rnn_cell, softmax_ce, ModelConfig, RnnConfig, TransformerConfig,
+    attention, gelu, layernorm, linear, position, rnn_cell, softmax_ce, Buffer, ModelConfig, RnnConfig,
+    TransformerConfig,
 };
 
 const EPS: f32 = 1e-2;
@@ -120,8 +121,9 @@ fn rnn_cell_recurrence() {
     };
     let mut hs = p.clone();
     rnn_cell::forward(&mut hs, &w, t, b, h, Par::Seq);
-    let (mut dp, mut dw, mut dhs) = (vec![0.0; t * b * h], vec![0.0; h * h], r.clone());
-    rnn_cell::backward(&mut dp, &mut dw, &mut dhs, &hs, &w, t, b, h, Par::Seq);
+    let (mut dp, mut dw, mut dz, mut carry) =
+        (vec![0.0; t * b * h], vec![0.0; h * h], vec![0.0; t * b * h], vec![0.0; b * h]);
+    rnn_cell::backward(&mut dp, &mut dw, &mut dz, &mut carry, &r, &hs, &w, t, b, h, Par::Seq);
     let (p0, w0) = (p.clone(), w.clone());
     check_close("rnn cell dp", &to_f64(&dp), &numeric_grad(&mut p, EPS, |p| run(p, &w0)), ATOL, RTOL);
     check_close("rnn cell dw_hh", &to_f64(&dw), &numeric_grad(&mut w, EPS, |w| run(&p0, w)), ATOL, RTOL);
@@ -143,19 +145,58 @@ fn embedding_layer() {
     check_close("embedding dtable", &to_f64(&dtable), &num, ATOL, RTOL);
 }
 
+#[test]
+fn position_embedding_layer() {
+    let (b, t, c) = (2, 3, 4);
+    let mut wpe = values(19, 5 * c); // a context of 5: rows 3 and 4 get no gradient
+    let x = values(20, b * t * c);
+    let r = values(21, b * t * c);
+    let mut dwpe = vec![0.0; 5 * c];
+    position::backward(&mut dwpe, &r, b * t, t, c);
+    let num = numeric_grad(&mut wpe, EPS, |p| {
+        let mut out = x.clone();
+        position::forward(&mut out, p, b * t, t, c);
+        project(&out, &r)
+    });
+    check_close("position dwpe", &to_f64(&dwpe), &num, ATOL, RTOL);
+    assert!(dwpe[3 * c..].iter().all(|&g| g == 0.0));
+}
+
+/// Every backward adds into the gradients it is given: run twice, get twice the gradient.
+#[test]
+fn backward_passes_accumulate() {
+    let (n, di, dout) = (3, 4, 5);
+    let (x, w, r) = (values(1, n * di), values(2, di * dout), values(4, n * dout));
+    let (mut dx, mut dw, mut db) = (vec![0.0; n * di], vec![0.0; di * dout], vec![0.0; dout]);
+    linear::backward(Some(&mut dx), &mut dw, &mut db, &r, &x, &w, n, di, dout, Par::Seq);
+    let once = (dx.clone(), dw.clone(), db.clone());
+    linear::backward(Some(&mut dx), &mut dw, &mut db, &r, &x, &w, n, di, dout, Par::Seq);
+    for (twice, once) in [(&dx, &once.0), (&dw, &once.1), (&db, &once.2)] {
+        assert!(twice.iter().zip(once).all(|(a, b)| (a - 2.0 * b).abs() < 1e-5));
+    }
+    // The same for an elementwise layer: starting from ones, the gradient lands on top of them.
+    let (h, g) = (values(9, 40), values(10, 40));
+    let (mut from_one, mut from_zero) = (vec![1.0; 40], vec![0.0; 40]);
+    gelu::backward(&mut from_one, &g, &h, Par::Seq);
+    gelu::backward(&mut from_zero, &g, &h, Par::Seq);
+    assert!(from_one.iter().zip(&from_zero).all(|(a, b)| (a - 1.0 - b).abs() < 1e-6));
+}
+
 /// For each tensor, the directional derivative along three random directions restricted to it.
 /// The step is small because the Transformer's embeddings start at N(0, 0.02), where LayerNorm
 /// is sharply curved.
 fn check_whole_model(config: ModelConfig, b: usize, t: usize) {
     const EPS: f32 = 1e-3;
-    let mut m = model::build(&config, 3, None).unwrap();
+    let mut m = config.build(3).unwrap();
     let v = config.vocab_size() as u32;
     let inputs: Vec<u32> = (0..b * t).map(|i| (i as u32 * 7 + 3) % v).collect();
     let targets: Vec<u32> = (0..b * t).map(|i| (i as u32 * 5 + 1) % v).collect();
-    m.forward(&inputs, Some(&targets), b, t, Par::Seq).unwrap();
-    m.backward(Par::Seq);
-    let grads = m.params_and_grads().1.to_vec();
-    let layout = m.layout().clone();
+    m.store_mut().zero_grad();
+    m.forward(&inputs, Some(&targets), b, t, Exec::SEQ).unwrap();
+    m.backward(1.0, Exec::SEQ);
+    let grads = m.store().to_vec(Buffer::Grads);
+    let layout = m.store().layout().clone();
+    let mut params = m.store().to_vec(Buffer::Values);
     for (k, spec) in layout.specs().iter().enumerate() {
         let mut analytic = Vec::new();
         let mut numeric = Vec::new();
@@ -163,15 +204,14 @@ fn check_whole_model(config: ModelConfig, b: usize, t: usize) {
             let u = values(100 + 10 * k as u64 + dir, spec.len());
             analytic.push(grads[spec.range()].iter().zip(&u).map(|(&g, &u)| g as f64 * u as f64).sum::<f64>());
             let mut loss_at = |sign: f32| {
-                let params = m.params_and_grads().0;
+                let original = params[spec.range()].to_vec();
                 for (p, &u) in params[spec.range()].iter_mut().zip(&u) {
                     *p += sign * EPS * u;
                 }
-                let l = m.forward(&inputs, Some(&targets), b, t, Par::Seq).unwrap() as f64;
-                let params = m.params_and_grads().0;
-                for (p, &u) in params[spec.range()].iter_mut().zip(&u) {
-                    *p -= sign * EPS * u;
-                }
+                m.store_mut().write(Buffer::Values, spec.offset, &params[spec.range()]);
+                let l = m.forward(&inputs, Some(&targets), b, t, Exec::SEQ).unwrap() as f64;
+                params[spec.range()].copy_from_slice(&original);
+                m.store_mut().write(Buffer::Values, spec.offset, &original);
                 l
             };
             numeric.push((loss_at(1.0) - loss_at(-1.0)) / (2.0 * EPS as f64));

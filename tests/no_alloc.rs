@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use sideways::data::{DataConfig, Dataset};
 use sideways::linalg::Threads;
-use sideways::model::{self, ModelConfig, ModelKind};
+use sideways::model::ModelKind;
 use sideways::train::{TrainConfig, Trainer};
 
 struct Counting;
@@ -39,10 +39,10 @@ static GLOBAL: Counting = Counting;
 #[test]
 fn training_steps_do_not_allocate() {
     let data = Arc::new(Dataset::new(&common::small_corpus(40_000), DataConfig::default()).unwrap());
-    for kind in ModelKind::ALL {
-        for threads in [1, 2] {
-            let model = model::build(&ModelConfig::standard(kind, data.vocab.len()), 1, None).unwrap();
-            let config = TrainConfig { batch_size: 8, ..TrainConfig::default() };
+    for kind in ModelKind::all() {
+        for (threads, micro_batches) in [(1, 1), (2, 1), (1, 2)] {
+            let model = kind.standard(data.vocab.len()).build(1).unwrap();
+            let config = TrainConfig { batch_size: 8, micro_batches, ..TrainConfig::default() };
             let mut t = Trainer::new(model, data.clone(), config, Threads::new(threads).unwrap()).unwrap();
             let start = ALLOCATIONS.load(Ordering::SeqCst);
             t.step();

@@ -6,27 +6,44 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
 
 use sideways::model::ModelKind;
-use sideways::train::{Control, Event, StepEvent};
+use sideways::predict::Prediction;
+use sideways::train::{
+    Budget, Control, EvalMetrics, EvalReport, Event, EventKind, RunInfo, RunResult, Sample, StepMetrics,
+};
 use sideways::tui::app::{App, Axis, Effect, Message};
 
 fn key(c: KeyCode) -> Message {
     Message::Key(KeyEvent::new(c, KeyModifiers::NONE))
 }
 
-fn step(lane: usize, step: u64, loss: f32, tps: f64) -> Event {
-    Event::Step(StepEvent {
-        lane,
+fn engine(lane: usize, kind: EventKind) -> Message {
+    Message::Engine(Event { lane, kind })
+}
+
+fn step(step: u64, loss: f32, tps: f64) -> EventKind {
+    EventKind::Step(StepMetrics {
         step,
-        threads: 1,
         loss,
+        lr: 1e-3,
+        grad_norm: 1.0,
+        threads: 1,
         tokens: step * 2048,
         seconds: step as f64 * 2048.0 / tps,
         step_seconds: 2048.0 / tps,
         tokens_per_s: tps,
         gflops: tps * 3.3e-3,
-        peak_share: 0.6,
+        peak_share: Some(0.6),
         sequential_share: 0.04,
     })
+}
+
+fn eval(step: u64, seconds: f64, val_loss: f32) -> EventKind {
+    let report = EvalReport { val_loss, perplexity: val_loss.exp(), accuracy: 0.15, tokens: 25_216 };
+    EventKind::Eval(EvalMetrics { step, seconds, report })
+}
+
+fn predictions(words: &[(&str, f32)]) -> Vec<Prediction> {
+    words.iter().map(|&(w, p)| Prediction { word: w.into(), prob: p }).collect()
 }
 
 /// A race of two lanes, 30 steps in, with a sample and a validation each.
@@ -39,59 +56,44 @@ fn scripted() -> App {
         "i ate a good",
         2,
     );
-    for (lane, model, path, work, span) in
-        [(0, ModelKind::Rnn, 64, 6.8e9, 9.5e6), (1, ModelKind::Transformer, 2, 1.2e10, 5.7e6)]
-    {
-        app.update(Message::Engine(Event::LaneStart {
-            lane,
+    for (lane, model, path, work, span) in [(0, "rnn", 64, 6.8e9, 9.5e6), (1, "transformer", 2, 1.2e10, 5.7e6)] {
+        let model: ModelKind = model.parse().unwrap();
+        let info = RunInfo {
             label: app.lanes[lane].label.clone(),
             model,
-            threads: 1,
+            config: model.standard(4096),
             parameters: 1_000_000,
+            corpus: "default".into(),
+            train_tokens: 900_000,
+            vocab_size: 4096,
+            threads: 1,
+            batch_size: 32,
+            seq_len: 64,
+            from_step: 0,
+            budget: Budget::Seconds(10.0),
             critical_path: path,
             work,
             span,
-            peak_gflops: 250.0,
-        }));
+            peak_gflops: Some(250.0),
+        };
+        app.update(engine(lane, EventKind::Start(info)));
     }
     for s in 1..=30u64 {
-        app.update(Message::Engine(step(0, s, 8.0 - s as f32 * 0.1, 45_000.0 + s as f64 * 10.0)));
-        app.update(Message::Engine(step(1, s, 8.0 - s as f32 * 0.12, 27_000.0)));
+        app.update(engine(0, step(s, 8.0 - s as f32 * 0.1, 45_000.0 + s as f64 * 10.0)));
+        app.update(engine(1, step(s, 8.0 - s as f32 * 0.12, 27_000.0)));
     }
     let prompt: Vec<String> = ["i", "ate", "a", "good"].map(String::from).to_vec();
     let causal: Vec<f32> = (0..16).map(|k| if k % 4 <= k / 4 { 1.0 / (k / 4 + 1) as f32 } else { 0.0 }).collect();
-    app.update(Message::Engine(Event::Sample {
-        lane: 0,
-        step: 30,
-        prompt: prompt.clone(),
-        next: vec![("breakfast".into(), 0.21), ("lunch".into(), 0.2), ("dinner".into(), 0.19)],
-        attention: None,
-        hidden_norms: Some(vec![5.0, 7.5, 9.0, 10.0]),
-    }));
-    app.update(Message::Engine(Event::Sample {
-        lane: 1,
-        step: 30,
-        prompt,
-        next: vec![("dinner".into(), 0.3), ("supper".into(), 0.25), ("lunch".into(), 0.2)],
-        attention: Some(vec![vec![causal.clone(); 4], vec![causal; 4]]),
-        hidden_norms: None,
-    }));
-    app.update(Message::Engine(Event::Eval {
-        lane: 0,
-        step: 30,
-        seconds: 1.4,
-        val_loss: 5.1,
-        perplexity: 164.0,
-        accuracy: 0.15,
-    }));
-    app.update(Message::Engine(Event::Eval {
-        lane: 1,
-        step: 30,
-        seconds: 2.3,
-        val_loss: 4.9,
-        perplexity: 134.0,
-        accuracy: 0.17,
-    }));
+    let sample = |next: &[(&str, f32)], trace: sideways::model::Trace| {
+        EventKind::Sample(Sample { step: 30, prompt: prompt.clone(), next: predictions(next), trace })
+    };
+    let rnn_trace = sideways::model::Trace { attention: None, hidden_norms: Some(vec![5.0, 7.5, 9.0, 10.0]) };
+    app.update(engine(0, sample(&[("breakfast", 0.21), ("lunch", 0.2), ("dinner", 0.19)], rnn_trace)));
+    let tf_trace =
+        sideways::model::Trace { attention: Some(vec![vec![causal.clone(); 4], vec![causal; 4]]), hidden_norms: None };
+    app.update(engine(1, sample(&[("dinner", 0.3), ("supper", 0.25), ("lunch", 0.2)], tf_trace)));
+    app.update(engine(0, eval(30, 1.4, 5.1)));
+    app.update(engine(1, eval(30, 2.3, 4.9)));
     app.update(Message::Tick { elapsed: 3.7, cores: vec![0.95, 0.1], ui_cpu: 0.004 });
     app
 }
@@ -144,13 +146,20 @@ fn keys_become_controls_and_state() {
 fn engine_events_fill_the_lanes_and_the_end_shows_the_summary() {
     let mut app = scripted();
     let rnn = &app.lanes[0];
-    assert_eq!((rnn.step, rnn.critical_path, rnn.val_loss), (30, 64, Some(5.1)));
+    assert_eq!((rnn.step, rnn.critical_path, rnn.val_loss()), (30, 64, Some(5.1)));
     assert_eq!(rnn.curve.len(), 30);
     assert!(!app.finished());
+    // A snapshot of a running lane says what its events said, and that it had not finished.
+    let snap = app.lanes[1].snapshot().unwrap();
+    assert_eq!((snap.steps, snap.last_step, snap.tokens_per_s, snap.stopped), (30, 30, 27_000.0, true));
+    assert_eq!(snap.model.name(), "transformer");
     for lane in 0..2 {
-        app.update(Message::Engine(Event::LaneDone { lane, steps: 30, tokens: 61_440, seconds: 2.0 }));
+        let mut done: RunResult = app.lanes[lane].snapshot().unwrap();
+        done.stopped = false;
+        app.update(engine(lane, EventKind::Done(done)));
     }
     assert!(app.finished());
+    assert!(!app.lanes[0].snapshot().unwrap().stopped, "once done, the lane's own result");
     let text = screen(&app, 100, 30);
     assert!(text.contains("race over") && text.contains("lowest validation loss: transformer@1"), "{text}");
 }

@@ -1,10 +1,10 @@
 //! Amdahl's law: with a serial fraction f, p processors give a speed-up of 1 / (f + (1 − f)/p).
 //! Fitting f to measured speed-ups tells how much of a step did not parallelise.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The serial fraction that best explains measured speed-ups.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AmdahlFit {
     pub serial_fraction: f64,
 }

@@ -1,10 +1,12 @@
 //! Measurements and the arithmetic that connects them to the article's claims: training speed
-//! on this machine, the compute calculator, and (in `race`) the lanes raced side by side.
+//! over thread counts and window lengths ([`sweep`]), Amdahl's and Brent's laws, the compute
+//! calculator, and the charts of it all.
 
 pub mod amdahl;
+pub mod charts;
 pub mod compute;
 pub mod plot;
 mod speed;
 pub mod sweep;
 
-pub use speed::{measure, measure_batch, peak_gflops, Machine, SpeedPoint, TIMED_STEPS, WARMUP_STEPS};
+pub use speed::{measure, SpeedPoint, STEPS};

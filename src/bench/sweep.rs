@@ -1,21 +1,21 @@
 //! Sweeps: training speed over thread counts and sequence lengths, and what they mean —
-//! Amdahl's serial fraction per model, where attention's T² cost takes over, and Brent's bound
-//! on the speed-up with many more processors than this machine has.
+//! Amdahl's serial fraction per model, where work that grows with the window takes over, and
+//! Brent's bound on the speed-up with many more processors than this machine has.
 
 use std::sync::Arc;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::data::Dataset;
 use crate::error::Result;
-use crate::linalg::Threads;
+use crate::linalg::{Peaks, Threads};
 use crate::model::{ModelConfig, ModelKind, SizeOverrides};
 
 use super::amdahl::AmdahlFit;
-use super::speed::{measure_batch, peak_gflops, SpeedPoint};
+use super::speed::{measure, SpeedPoint};
 
 /// What to measure.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SweepConfig {
     pub models: Vec<ModelKind>,
     pub threads: Vec<usize>,
@@ -26,7 +26,7 @@ pub struct SweepConfig {
 }
 
 /// Amdahl's fit for one model at one sequence length.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ModelFit {
     pub model: ModelKind,
     pub seq_len: usize,
@@ -34,7 +34,7 @@ pub struct ModelFit {
 }
 
 /// Brent's bound for one model, with the measured speed-ups beside it.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SpanCurve {
     pub model: ModelKind,
     pub seq_len: usize,
@@ -46,31 +46,54 @@ pub struct SpanCurve {
     pub measured: Vec<(f64, f64)>,
 }
 
+/// Where a model's work that grows with the window overtakes the rest of a layer's work.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Crossover {
+    pub model: ModelKind,
+    pub seq_len: usize,
+}
+
+/// The fastest model at one sequence length, on the most threads swept.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Fastest {
+    pub seq_len: usize,
+    pub threads: usize,
+    pub model: ModelKind,
+    pub tokens_per_s: f64,
+}
+
 /// Everything a sweep found.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SweepResult {
     pub config: SweepConfig,
     pub points: Vec<SpeedPoint>,
     pub amdahl: Vec<ModelFit>,
-    /// The sequence length from which attention costs more FLOPs than the rest of a block
-    /// (2·d + mlp for the standard Transformer).
-    pub attention_crossover: usize,
-    /// The shortest swept sequence length at which the Transformer trains fewer tokens/s than
-    /// the RNN on the same threads, if any.
-    pub measured_crossover: Option<usize>,
+    /// For each model with work that grows with the window (the standard sizes).
+    pub crossovers: Vec<Crossover>,
+    /// For each swept sequence length, ascending.
+    pub fastest: Vec<Fastest>,
     pub span: Vec<SpanCurve>,
 }
 
+/// The standard configuration of `model` for windows of `seq_len` (context = `seq_len`).
+fn model_config(model: ModelKind, data: &Dataset, seq_len: usize) -> ModelConfig {
+    ModelConfig::new(model, data.vocab.len(), &SizeOverrides::default(), seq_len)
+}
+
 /// Measure every (model, sequence length, threads) point; `progress` sees each as it lands.
-pub fn run(data: &Arc<Dataset>, config: SweepConfig, progress: &mut dyn FnMut(&SpeedPoint)) -> Result<SweepResult> {
+pub fn run(
+    data: &Arc<Dataset>,
+    config: SweepConfig,
+    peaks: &Peaks,
+    progress: &mut dyn FnMut(&SpeedPoint),
+) -> Result<SweepResult> {
     let pools = config.threads.iter().map(|&n| Threads::new(n)).collect::<Result<Vec<_>>>()?;
-    let peaks: Vec<f64> = pools.iter().map(peak_gflops).collect();
     let mut points = Vec::new();
     for &model in &config.models {
         for &seq in &config.seq_lens {
             let batch = (config.tokens_per_step / seq).max(1);
-            for (pool, &peak) in pools.iter().zip(&peaks) {
-                let p = measure_batch(model, data, batch, seq, pool, peak)?;
+            for pool in &pools {
+                let p = measure(model, data, batch, seq, pool, peaks.get(pool.count()))?;
                 progress(&p);
                 points.push(p);
             }
@@ -85,20 +108,13 @@ pub fn run(data: &Arc<Dataset>, config: SweepConfig, progress: &mut dyn FnMut(&S
     };
     let mut amdahl = Vec::new();
     let mut span = Vec::new();
-    let vocab = data.vocab.len();
+    let mut crossovers = Vec::new();
     for &model in &config.models {
         for &seq in &config.seq_lens {
             if let Some(fit) = AmdahlFit::fit(&speedups(model, seq)) {
                 amdahl.push(ModelFit { model, seq_len: seq, fit });
             }
-        }
-        for &seq in &config.seq_lens {
-            let mc = ModelConfig::with_overrides(
-                model,
-                vocab,
-                SizeOverrides { context_len: Some(seq), ..Default::default() },
-            );
-            let ws = mc.work_span((config.tokens_per_step / seq).max(1), seq);
+            let ws = model_config(model, data, seq).spec().work_span((config.tokens_per_step / seq).max(1), seq);
             let bound = (0..44)
                 .map(|i| 10f64.powf(i as f64 / 10.0))
                 .chain([25_000.0])
@@ -113,31 +129,35 @@ pub fn run(data: &Arc<Dataset>, config: SweepConfig, progress: &mut dyn FnMut(&S
                 measured: speedups(model, seq),
             });
         }
+        if let Some(seq_len) = model.standard(data.vocab.len()).spec().window_crossover() {
+            crossovers.push(Crossover { model, seq_len });
+        }
     }
-    let standard = ModelConfig::standard(ModelKind::Transformer, vocab);
-    let attention_crossover = match standard {
-        ModelConfig::Transformer(c) => 2 * c.d_model + c.mlp_size,
-        ModelConfig::Rnn(_) => unreachable!("a Transformer config"),
-    };
     let max_threads = *config.threads.iter().max().unwrap_or(&1);
-    let tps = |m: ModelKind, s: usize| {
-        points.iter().find(|p| p.model == m && p.seq_len == s && p.threads == max_threads).map(|p| p.tokens_per_s)
-    };
     let mut ascending = config.seq_lens.clone();
     ascending.sort_unstable();
-    let measured_crossover = ascending
+    ascending.dedup();
+    let fastest = ascending
         .into_iter()
-        .find(|&s| matches!((tps(ModelKind::Transformer, s), tps(ModelKind::Rnn, s)), (Some(t), Some(r)) if t < r));
-    Ok(SweepResult { config, points, amdahl, attention_crossover, measured_crossover, span })
+        .filter_map(|seq_len| {
+            points
+                .iter()
+                .filter(|p| p.seq_len == seq_len && p.threads == max_threads)
+                .max_by(|a, b| a.tokens_per_s.total_cmp(&b.tokens_per_s))
+                .map(|p| Fastest { seq_len, threads: max_threads, model: p.model, tokens_per_s: p.tokens_per_s })
+        })
+        .collect();
+    Ok(SweepResult { config, points, amdahl, crossovers, fastest, span })
 }
 
 /// The points as CSV.
 pub fn csv(points: &[SpeedPoint]) -> String {
     let mut out = String::from("model,seq_len,threads,batch,tokens_per_s,step_ms,gflops,peak_share\n");
     for p in points {
+        let share = p.peak_share.map_or(String::new(), |s| format!("{s:.4}"));
         out.push_str(&format!(
-            "{},{},{},{},{:.1},{:.3},{:.2},{:.4}\n",
-            p.model, p.seq_len, p.threads, p.batch, p.tokens_per_s, p.step_ms, p.gflops, p.peak_share
+            "{},{},{},{},{:.1},{:.3},{:.2},{share}\n",
+            p.model, p.seq_len, p.threads, p.batch, p.tokens_per_s, p.step_ms, p.gflops
         ));
     }
     out

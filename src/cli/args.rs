@@ -1,14 +1,13 @@
-//! Option groups shared by several commands.
+//! Option groups shared by several commands, and their translation into library options.
 
 use std::path::PathBuf;
 
 use clap::Args;
 
 use crate::data::{DataConfig, VocabConfig};
-use crate::error::Result;
 use crate::linalg::Threads;
-use crate::model::SizeOverrides;
-use crate::train::{AdamWConfig, LrSchedule, TrainConfig};
+use crate::model::{AdamWConfig, SizeOverrides};
+use crate::train::{LrSchedule, TrainConfig};
 
 /// Which text to learn from.
 #[derive(Debug, Clone, Args)]
@@ -48,19 +47,19 @@ pub struct ModelArgs {
     /// Transformer blocks [default: 2]
     #[arg(long)]
     pub layers: Option<usize>,
-    /// Transformer context length [default: 64]
+    /// Transformer context length [default: the sequence length]
     #[arg(long)]
     pub context: Option<usize>,
 }
 
 impl ModelArgs {
-    pub fn overrides(&self, seq_len: usize) -> SizeOverrides {
+    pub fn overrides(&self) -> SizeOverrides {
         SizeOverrides {
             d_model: self.d_model,
             hidden_size: self.hidden,
             n_heads: self.heads,
             n_layers: self.layers,
-            context_len: self.context.or(Some(seq_len.max(64))),
+            context_len: self.context,
         }
     }
 }
@@ -80,6 +79,9 @@ pub struct RunArgs {
     /// Windows per batch
     #[arg(long, default_value_t = 32)]
     pub batch_size: usize,
+    /// Split each batch into this many micro-batches whose gradients add up (less memory, same step)
+    #[arg(long, default_value_t = 1)]
+    pub micro_batches: usize,
     /// Tokens per window
     #[arg(long, default_value_t = 64)]
     pub seq_len: usize,
@@ -95,10 +97,11 @@ pub struct RunArgs {
 }
 
 impl RunArgs {
-    pub fn threads(&self) -> Result<Threads> {
-        Threads::new(self.threads.unwrap_or_else(Threads::available))
+    pub fn threads(&self) -> usize {
+        self.threads.unwrap_or_else(Threads::available)
     }
 
+    /// The training configuration for a run of `steps` steps in total.
     pub fn config(&self, steps: u64) -> TrainConfig {
         TrainConfig {
             batch_size: self.batch_size,
@@ -107,6 +110,7 @@ impl RunArgs {
             data_seed: self.data_seed,
             optimizer: AdamWConfig { lr: self.lr, weight_decay: self.weight_decay, ..AdamWConfig::default() },
             freeze_embeddings: false,
+            micro_batches: self.micro_batches,
             schedule: if self.warmup == 0 {
                 LrSchedule::Constant
             } else {

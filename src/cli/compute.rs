@@ -1,16 +1,11 @@
 //! `sideways compute`: from "6 × parameters × tokens" to GPU-years, and to this machine.
 
-use std::sync::Arc;
-
 use clap::Args;
-use serde_json::json;
 
-use crate::bench::compute::{self, human, sig3, Estimate, DATA_SCALE};
-use crate::bench::{self as speed};
-use crate::data::Dataset;
-use crate::error::Error;
+use super::output;
+use crate::bench::compute::{human, sig3};
+use crate::commands::compute::{compute, ComputeOptions};
 use crate::linalg::Threads;
-use crate::model::ModelKind;
 
 #[derive(Debug, Clone, Args)]
 pub struct ComputeArgs {
@@ -40,74 +35,61 @@ pub struct ComputeArgs {
 }
 
 pub fn run(a: &ComputeArgs) -> anyhow::Result<()> {
-    let names: Vec<&str> = compute::PRESETS.iter().map(|p| p.name).collect();
-    let preset = compute::preset(&a.preset)
-        .ok_or_else(|| Error::config("preset", &a.preset, format!("use one of {}", names.join(", "))))?;
-    let (params, tokens) = (a.params.unwrap_or(preset.params), a.tokens.unwrap_or(preset.tokens));
-    for (name, v) in [("params", params), ("tokens", tokens), ("flops-per-gpu", a.flops_per_gpu), ("gpus", a.gpus)] {
-        if !(v.is_finite() && v > 0.0) {
-            return Err(Error::config(name, v, "use a positive number, e.g. 175e9").into());
-        }
+    let threads = a.threads.unwrap_or_else(Threads::available);
+    let options = ComputeOptions {
+        preset: a.preset.clone(),
+        params: a.params,
+        tokens: a.tokens,
+        flops_per_gpu: a.flops_per_gpu,
+        gpus: a.gpus,
+        this_machine: a.this_machine.then_some(threads),
+    };
+    if a.this_machine && !a.json {
+        eprintln!("measuring this machine: 50 standard Transformer steps on {threads} thread(s) ...");
     }
-    let flops = compute::training_flops(params, tokens);
-    let one = Estimate::new(flops, a.flops_per_gpu, 1.0);
-    let many = Estimate::new(flops, a.flops_per_gpu, a.gpus);
-    let machine = if a.this_machine { Some(measure_this_machine(a.threads)?) } else { None };
+    let r = compute(&options)?;
     if a.json {
-        let here = machine
-            .as_ref()
-            .map(|(gflops, threads)| json!({"gflops": gflops, "threads": threads, "seconds": flops / (gflops * 1e9)}));
-        let scale: Vec<_> = DATA_SCALE
-            .iter()
-            .map(|(name, t)| json!({"corpus": name, "tokens": t, "flops": compute::training_flops(params, *t)}))
-            .collect();
-        println!(
-            "{}",
-            json!({"preset": preset, "params": params, "tokens": tokens, "flops": flops, "one_gpu": one, "many_gpus": many, "this_machine": here, "data_scale": scale})
-        );
-        return Ok(());
+        return output::result("compute", &r);
     }
+    let mut out = String::new();
     if a.params.is_none() && a.tokens.is_none() {
-        println!("{} ({}): {:.3e} parameters, {:.3e} training tokens", preset.name, preset.source, params, tokens);
+        let p = &r.preset;
+        out += &format!("{} ({}): {:.3e} parameters, {:.3e} training tokens\n", p.name, p.source, r.params, r.tokens);
     }
-    println!("training compute ≈ 6 × parameters × tokens = 6 × {params:.3e} × {tokens:.3e} = {flops:.3e} FLOPs");
-    println!("  on 1 GPU at {} TFLOP/s:              {}", sig3(a.flops_per_gpu / 1e12), human(one.seconds));
-    println!("  on {} GPUs (perfect scaling):    {}", sig3(a.gpus), human(many.seconds));
-    if let Some((gflops, threads)) = machine {
-        println!(
-            "  on this machine ({gflops:.0} GFLOP/s measured, {threads} threads): {}",
-            human(flops / (gflops * 1e9))
+    out += &format!(
+        "training compute ≈ 6 × parameters × tokens = 6 × {:.3e} × {:.3e} = {:.3e} FLOPs\n",
+        r.params, r.tokens, r.flops
+    );
+    out +=
+        &format!("  on 1 GPU at {} TFLOP/s:              {}\n", sig3(a.flops_per_gpu / 1e12), human(r.one_gpu.seconds));
+    out += &format!("  on {} GPUs (perfect scaling):    {}\n", sig3(a.gpus), human(r.many_gpus.seconds));
+    if let Some(m) = &r.this_machine {
+        out += &format!(
+            "  on this machine ({:.0} GFLOP/s measured, {} threads): {}\n",
+            m.gflops,
+            m.threads,
+            human(m.seconds)
         );
     }
-    println!("\nhow much data, for a model of {params:.3e} parameters:");
-    let here_col = machine.map(|(g, _)| g);
-    println!(
-        "  {:<54} {:>9} {:>16} {:>16}{}",
+    out += &format!("\nhow much data, for a model of {:.3e} parameters:\n", r.params);
+    let here = r.this_machine.as_ref().map(|m| m.gflops);
+    out += &format!(
+        "  {:<54} {:>9} {:>16} {:>16}{}\n",
         "corpus",
         "tokens",
         "1 GPU",
         format!("{} GPUs", sig3(a.gpus)),
-        if here_col.is_some() { format!("{:>18}", "this machine") } else { String::new() }
+        if here.is_some() { format!("{:>18}", "this machine") } else { String::new() }
     );
-    for (name, t) in DATA_SCALE {
-        let f = compute::training_flops(params, t);
-        let here = here_col.map_or(String::new(), |g| format!("{:>18}", human(f / (g * 1e9))));
-        println!(
-            "  {:<54} {:>9.1e} {:>16} {:>16}{here}",
-            name,
-            t,
-            human(f / a.flops_per_gpu),
-            human(f / (a.flops_per_gpu * a.gpus))
+    for d in &r.data_scale {
+        let on_here = here.map_or(String::new(), |g| format!("{:>18}", human(d.flops / (g * 1e9))));
+        out += &format!(
+            "  {:<54} {:>9.1e} {:>16} {:>16}{on_here}\n",
+            d.corpus,
+            d.tokens,
+            human(d.flops / a.flops_per_gpu),
+            human(d.flops / (a.flops_per_gpu * a.gpus))
         );
     }
-    Ok(())
-}
-
-/// Achieved GFLOP/s of the standard Transformer step here (vocabulary 4096, batch 32 × 64).
-fn measure_this_machine(threads: Option<usize>) -> anyhow::Result<(f64, usize)> {
-    let threads = Threads::new(threads.unwrap_or_else(Threads::available))?;
-    eprintln!("measuring this machine: 50 standard Transformer steps on {} thread(s) ...", threads.count());
-    let data = Arc::new(Dataset::synthetic(4096, 252_299, 1));
-    let p = speed::measure(ModelKind::Transformer, &data, 64, &threads, f64::NAN)?;
-    Ok((p.gflops, threads.count()))
+    output::text(&out)
 }

@@ -4,8 +4,9 @@ use std::path::PathBuf;
 
 use clap::Args;
 
+use super::output;
+use crate::commands::corpus::generate;
 use crate::data::grammar::{Grammar, BUILTIN};
-use crate::error::Error;
 use crate::fsio::write_atomically;
 
 #[derive(Debug, Clone, Args)]
@@ -29,24 +30,15 @@ pub struct CorpusArgs {
 
 pub fn run(a: &CorpusArgs) -> anyhow::Result<()> {
     if a.print_grammar {
-        print!("{BUILTIN}");
-        return Ok(());
+        return output::text(BUILTIN);
     }
-    let grammar = match &a.grammar {
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| Error::io(path, e, "give a grammar file (see --print-grammar)"))?;
-            Grammar::parse(&text)?
-        }
-        None => Grammar::builtin(),
-    };
-    let text = grammar.generate(a.seed, a.tokens);
+    let text = generate(a.grammar.as_deref(), a.seed, a.tokens)?;
     match &a.output {
         Some(path) => {
             write_atomically(path, text.as_bytes())?;
             eprintln!("wrote {} ({} tokens)", path.display(), text.split_whitespace().count());
+            Ok(())
         }
-        None => print!("{text}"),
+        None => output::text(&text),
     }
-    Ok(())
 }

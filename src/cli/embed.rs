@@ -3,17 +3,14 @@
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand, ValueEnum};
-use serde_json::json;
 
-use crate::data::Corpus;
-use crate::embed::evaluate;
-use crate::embed::query::{Method, Similarity};
-use crate::embed::vectors::{VectorFormat, WordVectors};
-use crate::embed::word2vec::{self, Architecture, Word2VecConfig};
-use crate::error::Error;
+use super::output;
+use crate::commands::embed::{self, EmbedTrainOptions};
+use crate::embed::query::{Method, Scored};
+use crate::embed::word2vec::{Architecture, Word2VecConfig};
 use crate::linalg::Threads;
-
-use super::progress::{duration, thousands};
+use crate::schema;
+use crate::units::{duration, thousands};
 
 #[derive(Debug, Clone, Args)]
 pub struct EmbedArgs {
@@ -132,14 +129,7 @@ pub fn run(a: &EmbedArgs) -> anyhow::Result<()> {
     }
 }
 
-/// Read vectors, choosing the format from the file name.
-pub fn load(path: &std::path::Path) -> crate::error::Result<WordVectors> {
-    WordVectors::read(path, VectorFormat::from_path(path))
-}
-
 fn train(a: &TrainArgs) -> anyhow::Result<()> {
-    let threads = Threads::new(a.threads.unwrap_or_else(Threads::available))?;
-    let corpus = Corpus::from_option(a.corpus.as_deref())?;
     let architecture = match a.arch {
         Arch::SkipGram => Architecture::SkipGram,
         Arch::Cbow => Architecture::Cbow,
@@ -155,14 +145,20 @@ fn train(a: &TrainArgs) -> anyhow::Result<()> {
         lr: a.lr.unwrap_or(if architecture == Architecture::Cbow { 0.05 } else { 0.025 }),
         seed: a.seed,
     };
+    let options = EmbedTrainOptions {
+        corpus: a.corpus.clone(),
+        output: a.output.clone(),
+        config,
+        threads: a.threads.unwrap_or_else(Threads::available),
+    };
     let tty = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let mut last_line = std::time::Instant::now();
-    let (vectors, report) = word2vec::train(&corpus.text, &config, &threads, &mut |p| {
+    let mut write_error = None;
+    let r = embed::train(&options, &mut |p| {
         if a.json {
-            println!(
-                "{}",
-                json!({"event": "progress", "words": p.words, "total_words": p.total_words, "seconds": p.seconds, "words_per_s": p.words_per_sec, "loss": p.loss, "lr": p.lr})
-            );
+            if let Err(e) = output::line(&schema::event_line(&ProgressEvent { event: "progress", progress: p })) {
+                write_error.get_or_insert(e);
+            }
         } else if tty || last_line.elapsed().as_secs_f64() >= 1.0 {
             let eta = (p.total_words.saturating_sub(p.words)) as f64 / p.words_per_sec.max(1.0);
             let line = format!(
@@ -181,91 +177,85 @@ fn train(a: &TrainArgs) -> anyhow::Result<()> {
             last_line = std::time::Instant::now();
         }
     })?;
-    if tty && !a.json {
+    if let Some(e) = write_error {
+        return Err(e);
+    }
+    if a.json {
+        return output::result("embed_train", &r);
+    }
+    if tty {
         eprintln!();
     }
-    vectors.write(&a.output, VectorFormat::from_path(&a.output))?;
-    if a.json {
-        println!("{}", json!({"event": "done", "report": report, "output": a.output}));
-    } else {
-        eprintln!(
-            "{} vectors of {} for {} words ({} corpus words × {} epochs) in {:.2} s on {} thread(s): {} words/s (wall clock); wrote {}",
-            thousands(report.vocab_size as f64),
-            a.dim,
-            corpus.name,
-            thousands(report.corpus_words as f64),
-            report.epochs,
-            report.seconds,
-            report.threads,
-            thousands(report.words_per_sec),
-            a.output.display()
-        );
-    }
+    let w = &r.report;
+    eprintln!(
+        "{} vectors of {} for {} words ({} corpus words × {} epochs) in {:.2} s on {} thread(s): {} words/s (wall clock); wrote {}",
+        thousands(w.vocab_size as f64),
+        r.dim,
+        r.corpus,
+        thousands(w.corpus_words as f64),
+        w.epochs,
+        w.seconds,
+        w.threads,
+        thousands(w.words_per_sec),
+        r.output.display()
+    );
     Ok(())
 }
 
-fn print_scored(title: &str, scored: &[crate::embed::query::Scored]) {
-    println!("{title}");
+/// word2vec's progress as a line of the event stream.
+#[derive(serde::Serialize)]
+struct ProgressEvent<'a> {
+    event: &'static str,
+    #[serde(flatten)]
+    progress: &'a crate::embed::word2vec::Progress,
+}
+
+fn print_scored(title: &str, scored: &[Scored]) -> anyhow::Result<()> {
+    let mut out = format!("{title}\n");
     for s in scored {
-        println!("  {:<16} {:.3}", s.word, s.score);
+        out += &format!("  {:<16} {:.3}\n", s.word, s.score);
     }
+    output::text(&out)
 }
 
 fn neighbors(a: &NeighborsArgs) -> anyhow::Result<()> {
-    let vectors = load(&a.vectors)?;
-    let found = Similarity::new(&vectors).neighbours(&a.word.to_lowercase(), a.k)?;
+    let r = embed::neighbors(&a.vectors, &a.word, a.k)?;
     if a.json {
-        println!("{}", json!({"word": a.word, "neighbors": found}));
-    } else {
-        print_scored(&format!("nearest to {}:", a.word), &found);
+        return output::result("neighbors", &r);
     }
-    Ok(())
+    print_scored(&format!("nearest to {}:", a.word), &r.neighbors)
 }
 
 fn analogy(a: &AnalogyArgs) -> anyhow::Result<()> {
-    let vectors = load(&a.vectors)?;
     let method = if a.mul { Method::CosMul } else { Method::CosAdd };
-    let [x, y, z] = [&a.a, &a.b, &a.c].map(|w| w.to_lowercase());
-    let found = Similarity::new(&vectors).analogy(&y, &x, &z, a.k, method)?;
+    let r = embed::analogy(&a.vectors, [&a.a, &a.b, &a.c], a.k, method)?;
     if a.json {
-        println!("{}", json!({"query": [a.a, a.b, a.c], "method": method, "answers": found}));
-    } else {
-        print_scored(&format!("{} − {} + {} ≈ ({method:?})", a.a, a.b, a.c), &found);
+        return output::result("analogy", &r);
     }
-    Ok(())
+    print_scored(&format!("{} − {} + {} ≈ ({method:?})", a.a, a.b, a.c), &r.answers)
 }
 
 fn eval(a: &EvalArgs) -> anyhow::Result<()> {
-    if a.analogies.is_none() && a.similarity.is_none() {
-        return Err(Error::config("eval", "nothing to do", "give --analogies FILE and/or --similarity FILE").into());
-    }
-    let vectors = load(&a.vectors)?;
-    let sim = Similarity::new(&vectors);
-    let read = |p: &PathBuf| std::fs::read_to_string(p).map_err(|e| Error::io(p, e, "give a readable UTF-8 text file"));
-    let analogies = a
-        .analogies
-        .as_ref()
-        .map(|p| evaluate::analogies(&sim, &read(p)?, if a.mul { Method::CosMul } else { Method::CosAdd }))
-        .transpose()?;
-    let similarity = a.similarity.as_ref().map(|p| evaluate::similarity(&sim, &read(p)?)).transpose()?;
+    let method = if a.mul { Method::CosMul } else { Method::CosAdd };
+    let r = embed::eval(&a.vectors, a.analogies.as_deref(), a.similarity.as_deref(), method)?;
     if a.json {
-        println!("{}", json!({"analogies": analogies, "similarity": similarity}));
-        return Ok(());
+        return output::result("embed_eval", &r);
     }
-    if let Some(r) = &analogies {
-        println!("{:<28} {:>8} {:>9} {:>8}", "analogy section", "correct", "answered", "skipped");
+    let mut out = String::new();
+    if let Some(r) = &r.analogies {
+        out += &format!("{:<28} {:>8} {:>9} {:>8}\n", "analogy section", "correct", "answered", "skipped");
         for s in r.sections.iter().chain(std::iter::once(&r.total)) {
-            println!("{:<28} {:>7.1}% {:>9} {:>8}", s.name, 100.0 * s.accuracy(), s.answered, s.skipped);
+            out += &format!("{:<28} {:>7.1}% {:>9} {:>8}\n", s.name, 100.0 * s.accuracy(), s.answered, s.skipped);
         }
     }
-    if let Some(s) = &similarity {
-        println!(
-            "word similarity: Spearman {:.3} over {} of {} pairs ({:.0}% coverage)",
+    if let Some(s) = &r.similarity {
+        out += &format!(
+            "word similarity: Spearman {:.3} over {} of {} pairs ({:.0}% coverage)\n",
             s.spearman,
             s.covered,
             s.pairs,
             100.0 * s.covered as f64 / s.pairs as f64
         );
     }
-    Ok(())
+    output::text(&out)
 }

@@ -1,14 +1,16 @@
-//! The `sideways` command line: clap definitions and the headless text / JSON printers.
+//! The `sideways` command line: clap definitions that turn options into the library's option
+//! structs, call a command of [`crate::commands`] (or the dashboard) and print its result as
+//! text or as the one JSON format.
 
 mod args;
 mod bench;
 mod compute;
 mod corpus;
-pub mod embed;
+mod embed;
+mod output;
 mod predict;
-mod progress;
-pub mod race;
-pub mod summary;
+mod race;
+mod summary;
 mod train;
 
 use clap::{Parser, Subcommand};
@@ -40,9 +42,9 @@ pub enum Command {
     Embed(embed::EmbedArgs),
     /// Race the models side by side: the live dashboard, or a table/JSON without a terminal
     Race(race::RaceArgs),
-    /// Measure training speed of both models on 1, 2, … threads, side by side.
+    /// Measure training speed of every model on 1, 2, … threads, side by side.
     Bench(bench::BenchArgs),
-    /// Train both models briefly on the default corpus and print them side by side.
+    /// Train every model briefly on the default corpus and print them side by side.
     Summary(summary::SummaryArgs),
 }
 
@@ -51,7 +53,7 @@ pub fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         None => match Cli::parse_from(["sideways", "race"]).command {
-            Some(Command::Race(a)) => crate::tui::run(&a),
+            Some(Command::Race(a)) => race::run(&a),
             _ => unreachable!("`sideways race` parses"),
         },
         Some(Command::Summary(a)) => summary::run(&a),
@@ -62,7 +64,7 @@ pub fn main() -> std::process::ExitCode {
         Some(Command::Bench(a)) => bench::run(&a),
         Some(Command::Embed(a)) => embed::run(&a),
         Some(Command::Compute(a)) => compute::run(&a),
-        Some(Command::Race(a)) => crate::tui::run(&a),
+        Some(Command::Race(a)) => race::run(&a),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -3,12 +3,10 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use serde_json::json;
 
-use crate::data::tokenize;
-use crate::linalg::Threads;
-use crate::predict::{self, Sampling};
-use crate::train::Checkpoint;
+use super::output;
+use crate::commands::predict::{generate, predict, GenerateOptions};
+use crate::predict::Sampling;
 
 #[derive(Debug, Clone, Args)]
 pub struct PredictArgs {
@@ -49,38 +47,26 @@ pub struct GenerateArgs {
 }
 
 pub fn run_predict(a: &PredictArgs) -> anyhow::Result<()> {
-    let ckpt = Checkpoint::load(&a.checkpoint)?;
-    let vocab = &ckpt.header.vocab;
-    let ids = predict::encode_prompt(vocab, &a.prompt)?;
-    let mut model = ckpt.model()?;
-    let par = Threads::new(1)?.par();
-    let top = predict::top_k(predict::next_probs(model.as_mut(), &ids, par), vocab, a.k);
+    let r = predict(&a.checkpoint, &a.prompt, a.k)?;
     if a.json {
-        println!(
-            "{}",
-            json!({"model": model.kind().name(), "prompt": a.prompt, "step": ckpt.header.step, "next": top})
-        );
-        return Ok(());
+        return output::result("predict", &r);
     }
-    println!("{} after {} steps: {} ...", model.kind(), ckpt.header.step, a.prompt);
-    for p in &top {
-        println!("  {:<14} {:5.1}%  {}", p.word, 100.0 * p.prob, "#".repeat((p.prob * 40.0).round() as usize));
+    let mut out = format!("{} after {} steps: {} ...\n", r.model, r.step, r.prompt);
+    for p in &r.next {
+        let bar = "#".repeat((p.prob * 40.0).round() as usize);
+        out += &format!("  {:<14} {:5.1}%  {bar}\n", p.word, 100.0 * p.prob);
     }
-    Ok(())
+    output::text(&out)
 }
 
 pub fn run_generate(a: &GenerateArgs) -> anyhow::Result<()> {
-    let ckpt = Checkpoint::load(&a.checkpoint)?;
-    let vocab = &ckpt.header.vocab;
-    let ids = predict::encode_prompt(vocab, &a.prompt)?;
-    let mut model = ckpt.model()?;
     let sampling = Sampling { temperature: a.temperature, top_k: a.top_k, seed: a.seed };
-    let words = predict::generate(model.as_mut(), vocab, &ids, a.words, sampling, Threads::new(1)?.par())?;
+    let options =
+        GenerateOptions { checkpoint: a.checkpoint.clone(), prompt: a.prompt.clone(), words: a.words, sampling };
+    let r = generate(&options)?;
     if a.json {
-        println!("{}", json!({"model": model.kind().name(), "prompt": a.prompt, "words": words}));
+        output::result("generate", &r)
     } else {
-        let prompt: Vec<String> = ids.iter().map(|&i| vocab.word(i).to_string()).collect();
-        println!("{}", tokenize::detokenize(&[prompt, words].concat()));
+        output::line(&r.text)
     }
-    Ok(())
 }

@@ -1,25 +1,23 @@
-//! `sideways race` without a terminal: a live line, then the side-by-side table (or JSON events).
+//! `sideways race`: the dashboard on a terminal; without one, a live status and the
+//! side-by-side table (or JSON events).
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use clap::Args;
-use serde_json::json;
 
-use crate::bench::Machine;
-use crate::data::{Corpus, DataConfig, Dataset};
+use super::output;
+use crate::commands::race::{race, RaceOptions};
 use crate::error::Error;
 use crate::fsio::write_atomically;
-use crate::linalg::Threads;
-use crate::race::{parse_lanes, Budget, LaneResult, Race};
-use crate::train::{Event, TrainConfig};
-
-use super::progress::thousands;
+use crate::race::{parse_lanes, LaneResult, LaneSpec, EVAL_EVERY, SAMPLE_EVERY};
+use crate::schema;
+use crate::train::{EventKind, DEFAULT_PROMPT};
+use crate::units::thousands;
 
 #[derive(Debug, Clone, Args)]
 pub struct RaceArgs {
-    /// Lanes as model@threads, comma-separated [default: rnn@1,rnn@N,transformer@1,transformer@N, N = all cores]
+    /// Lanes as model@threads, comma-separated [default: every model on 1 thread and on all cores]
     #[arg(long)]
     pub lanes: Option<String>,
     /// A UTF-8 text file or a folder of .txt files [default: the embedded default corpus]
@@ -39,49 +37,51 @@ pub struct RaceArgs {
     #[arg(long)]
     pub embeddings: Option<PathBuf>,
     /// Validate every N steps of each lane (0 = only at the end)
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = EVAL_EVERY)]
     pub eval_every: u64,
     /// The prompt whose next words are sampled along the way
-    #[arg(long, default_value = "i ate a good")]
+    #[arg(long, default_value = DEFAULT_PROMPT)]
     pub prompt: String,
-    /// Print the event stream as JSON lines instead of text (implies --headless)
+    /// Print the event stream as JSON lines, then the result (implies --headless)
     #[arg(long)]
     pub json: bool,
     /// Print progress and a table instead of opening the dashboard (automatic without a terminal)
     #[arg(long)]
     pub headless: bool,
-    /// Write the results (config, seed, versions, machine, lanes) to this JSON file
+    /// Write the results (config, seed, version, machine, lanes) to this JSON file (implies --headless)
     #[arg(long)]
     pub results: Option<PathBuf>,
 }
 
 impl RaceArgs {
-    /// The race these options describe (shared with the dashboard).
-    pub fn race(&self) -> anyhow::Result<Race> {
-        let n = Threads::available();
-        let lanes =
-            parse_lanes(self.lanes.as_deref().unwrap_or(&format!("rnn@1,rnn@{n},transformer@1,transformer@{n}")))?;
-        let budget: Budget = self.budget.parse()?;
-        let corpus = Corpus::from_option(self.corpus.as_deref())?;
-        let data = Arc::new(Dataset::new(&corpus, DataConfig::default())?);
-        let mut race = Race::new(lanes, data, budget);
-        race.train = TrainConfig {
-            batch_size: self.batch_size,
+    /// The race these options describe.
+    pub fn options(&self) -> anyhow::Result<RaceOptions> {
+        Ok(RaceOptions {
+            lanes: match &self.lanes {
+                Some(s) => parse_lanes(s)?,
+                None => LaneSpec::defaults(),
+            },
+            corpus: self.corpus.clone(),
+            budget: self.budget.parse()?,
             seq_len: self.seq_len,
+            batch_size: self.batch_size,
             seed: self.seed,
-            ..TrainConfig::default()
-        };
-        race.eval_every = self.eval_every;
-        race.sample_every = if self.json { 25 } else { 0 };
-        race.prompt = self.prompt.clone();
-        if let Some(path) = &self.embeddings {
-            race.embeddings = Some(Arc::new(super::embed::load(path)?));
-        }
-        Ok(race)
+            embeddings: self.embeddings.clone(),
+            eval_every: self.eval_every,
+            sample_every: SAMPLE_EVERY,
+            prompt: self.prompt.clone(),
+        })
     }
 }
 
+/// The dashboard where there is a terminal (and no --headless / --json), the headless race
+/// otherwise: never an escape code into a pipe.
 pub fn run(a: &RaceArgs) -> anyhow::Result<()> {
+    let options = a.options()?;
+    let terminal = std::io::stdout().is_terminal() && std::io::stdin().is_terminal();
+    if terminal && !a.headless && !a.json && a.results.is_none() {
+        return crate::tui::run(&options);
+    }
     if let Some(path) = &a.results {
         let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
         if !dir.is_dir() {
@@ -93,35 +93,31 @@ pub fn run(a: &RaceArgs) -> anyhow::Result<()> {
             .into());
         }
     }
-    let race = a.race()?;
-    let machine = Machine::read();
+    let labels: Vec<String> = options.lanes.iter().map(LaneSpec::label).collect();
     if !a.json {
         eprintln!(
-            "race on {} ({} training tokens): {} lanes take turns on the cores, each timed on its own clock; budget {} per lane",
-            race.data.name,
-            thousands(race.data.train.len() as f64),
-            race.lanes.len(),
-            a.budget
+            "race: {} lanes take turns on the cores, each timed on its own clock; budget {} per lane",
+            labels.len(),
+            options.budget
         );
     }
     let tty = std::io::stderr().is_terminal();
-    let mut live: Vec<String> = race.lanes.iter().map(|l| l.label()).collect();
+    let mut live = labels.clone();
     // Without a terminal, a status line every few seconds instead of a live one.
     let mut last_line = std::time::Instant::now();
-    let results = race.run(&mut |event| {
+    let mut write_error = None;
+    let result = race(&options, &mut |event| {
         if a.json {
-            println!("{}", serde_json::to_string(&event).expect("events serialise"));
+            if let Err(e) = writeln!(std::io::stdout().lock(), "{}", schema::event_line(&event)) {
+                write_error.get_or_insert(e);
+            }
             return;
         }
-        match &event {
-            Event::Step(s) => {
-                live[s.lane] = format!(
-                    "{} {:.1}s loss {:.2} {} tok/s",
-                    race.lanes[s.lane].label(),
-                    s.seconds,
-                    s.loss,
-                    thousands(s.tokens_per_s)
-                );
+        let label = &labels[event.lane];
+        match &event.kind {
+            EventKind::Step(s) => {
+                live[event.lane] =
+                    format!("{label} {:.1}s loss {:.2} {} tok/s", s.seconds, s.loss, thousands(s.tokens_per_s));
                 if tty {
                     eprint!("\r{}\x1b[K", live.join(" | "));
                     let _ = std::io::stderr().flush();
@@ -130,29 +126,27 @@ pub fn run(a: &RaceArgs) -> anyhow::Result<()> {
                     last_line = std::time::Instant::now();
                 }
             }
-            Event::Eval { lane, step, val_loss, .. } if !tty => {
-                eprintln!("{:<16} step {step:>5}  validation loss {val_loss:.3}", race.lanes[*lane].label());
+            EventKind::Eval(v) if !tty => {
+                eprintln!("{label:<16} step {:>5}  validation loss {:.3}", v.step, v.report.val_loss);
             }
-            Event::LaneDone { lane, steps, seconds, .. } if !tty => {
-                eprintln!("{:<16} done: {steps} steps in {seconds:.1} s", race.lanes[*lane].label());
-            }
+            EventKind::Done(r) if !tty => eprintln!("{label:<16} done: {} steps in {:.1} s", r.steps, r.seconds),
+            EventKind::Warning { text } => eprintln!("\nwarning: {text}"),
             _ => {}
         }
     })?;
-    if tty && !a.json {
-        eprintln!();
+    if let Some(e) = write_error {
+        return Err(e.into());
     }
-    if !a.json {
-        print!("{}", table(&results));
+    if a.json {
+        output::result("race", &result)?;
+    } else {
+        if tty {
+            eprintln!();
+        }
+        output::text(&table(&result.lanes))?;
     }
     if let Some(path) = &a.results {
-        let doc = json!({
-            "sideways": env!("CARGO_PKG_VERSION"),
-            "machine": {"cpu": machine.cpu, "cores": machine.cores, "load_average": machine.load_average, "gpu": null},
-            "corpus": race.data.name, "vocab": race.data.vocab.len(), "seed": a.seed, "budget": race.budget,
-            "train": race.train, "lanes": results,
-        });
-        write_atomically(path, serde_json::to_string_pretty(&doc).expect("serialises").as_bytes())?;
+        write_atomically(path, schema::result_pretty("race", &result).as_bytes())?;
         if !a.json {
             eprintln!("wrote {}", path.display());
         }
@@ -161,7 +155,7 @@ pub fn run(a: &RaceArgs) -> anyhow::Result<()> {
 }
 
 /// The side-by-side table of a finished race.
-pub fn table(results: &[LaneResult]) -> String {
+pub fn table(lanes: &[LaneResult]) -> String {
     let mut out = format!(
         "{:<16} {:>6} {:>9} {:>8} {:>7} {:>7} {:>10} {:>8} {:>8} {:>6} {:>9} {:>10}\n",
         "lane",
@@ -177,19 +171,21 @@ pub fn table(results: &[LaneResult]) -> String {
         "crit.path",
         "sequential"
     );
-    for r in results {
+    let num = |x: Option<f32>| x.map_or("-".to_string(), |v| format!("{v:.3}"));
+    for l in lanes {
+        let r = &l.run;
         out.push_str(&format!(
-            "{:<16} {:>6} {:>9} {:>8.1} {:>7.3} {:>7.3} {:>10} {:>8} {:>8.1} {:>5.0}% {:>9} {:>9.0}%\n",
+            "{:<16} {:>6} {:>9} {:>8.1} {:>7} {:>7} {:>10} {:>8} {:>8.1} {:>6} {:>9} {:>9.0}%\n",
             r.label,
             r.steps,
             thousands(r.tokens as f64),
             r.seconds,
-            r.train_loss,
-            r.val_loss,
+            num(r.train_loss),
+            num(r.val_loss()),
             thousands(r.tokens_per_s),
-            r.speedup.map_or("-".into(), |s| format!("{s:.2}x")),
+            l.speedup.map_or("-".into(), |s| format!("{s:.2}x")),
             r.gflops,
-            100.0 * r.peak_share,
+            r.peak_share.map_or("-".into(), |s| format!("{:.0}%", 100.0 * s)),
             r.critical_path,
             100.0 * r.sequential_share
         ));

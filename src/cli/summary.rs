@@ -1,22 +1,13 @@
-//! What plain `sideways` does: train the RNN and the Transformer briefly on the same words
-//! and print them side by side (loss, speed, and what each now expects after two prompts).
+//! `sideways summary`: every model trains briefly on the same words; the side-by-side table.
 
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use clap::Args;
-use serde::Serialize;
 
-use crate::data::{Corpus, DataConfig, Dataset};
+use super::output::{self, Progress};
+use crate::commands::summary::{summary, SummaryOptions, SummaryResult};
 use crate::linalg::Threads;
-use crate::model::{self, ModelConfig, ModelKind};
-use crate::predict::{self, Prediction};
-use crate::train::{TrainConfig, Trainer};
-
-use super::progress::{thousands, Progress};
-
-/// The prompts every summary shows.
-pub const PROMPTS: [&str; 2] = ["good", "i ate a good"];
+use crate::units::thousands;
 
 #[derive(Debug, Clone, Args)]
 pub struct SummaryArgs {
@@ -37,158 +28,86 @@ pub struct SummaryArgs {
     pub json: bool,
 }
 
-impl Default for SummaryArgs {
-    fn default() -> Self {
-        SummaryArgs { steps: 150, threads: None, seed: 1337, corpus: None, json: false }
-    }
-}
-
-/// One model's results.
-#[derive(Debug, Clone, Serialize)]
-pub struct ModelSummary {
-    pub model: ModelKind,
-    pub parameters: usize,
-    pub steps: u64,
-    /// Mean training loss of the last 10 steps.
-    pub train_loss: f32,
-    pub val_loss: f32,
-    pub accuracy: f32,
-    /// Training tokens per second: batch tokens over the median step time after warm-up.
-    pub tokens_per_s: f64,
-    pub seconds: f64,
-    /// Top-5 next words after each of [`PROMPTS`].
-    pub next: Vec<(String, Vec<Prediction>)>,
-}
-
-/// Train `kind` for `steps` on `data` and describe the result.
-pub fn train_and_summarise(
-    kind: ModelKind,
-    data: &Arc<Dataset>,
-    steps: u64,
-    seed: u64,
-    threads: Threads,
-    json: bool,
-) -> crate::error::Result<ModelSummary> {
-    let config = TrainConfig { seed, ..TrainConfig::default() };
-    let model = model::build(&ModelConfig::standard(kind, data.vocab.len()), seed, None)?;
-    let mut trainer = Trainer::new(model, data.clone(), config, threads.clone())?;
-    let mut progress = Progress::new(kind.name(), steps, json);
-    let (mut times, mut losses) = (Vec::new(), Vec::new());
-    for _ in 0..steps {
-        let r = trainer.step();
-        if !json {
-            progress.step(&r);
-        }
-        times.push(r.seconds);
-        losses.push(r.loss);
-    }
-    progress.finish();
-    let eval = trainer.evaluate();
-    let par = threads.par();
-    let next = PROMPTS
-        .iter()
-        .map(|p| {
-            let ids = predict::encode_prompt(&data.vocab, p)?;
-            let probs = predict::next_probs(trainer.model.as_mut(), &ids, par);
-            Ok((p.to_string(), predict::top_k(probs, &data.vocab, 5)))
-        })
-        .collect::<crate::error::Result<Vec<_>>>()?;
-    let tail = &losses[losses.len().saturating_sub(10)..];
-    Ok(ModelSummary {
-        model: kind,
-        parameters: trainer.model.params().len(),
-        steps,
-        train_loss: tail.iter().sum::<f32>() / tail.len().max(1) as f32,
-        val_loss: eval.loss,
-        accuracy: eval.accuracy,
-        tokens_per_s: (config.batch_size * config.seq_len) as f64 / median(&times[times.len().min(9)..]),
-        seconds: times.iter().sum(),
-        next,
-    })
-}
-
-/// Median of a non-empty slice (the upper middle for even lengths).
-pub fn median(xs: &[f64]) -> f64 {
-    let mut v = xs.to_vec();
-    v.sort_by(f64::total_cmp);
-    v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
-}
-
 pub fn run(a: &SummaryArgs) -> anyhow::Result<()> {
-    let threads = Threads::new(a.threads.unwrap_or_else(Threads::available))?;
-    let corpus = Corpus::from_option(a.corpus.as_deref())?;
-    let data = Arc::new(Dataset::new(&corpus, DataConfig::default())?);
-    if !a.json {
-        println!("sideways: an RNN reads one word at a time, a Transformer reads the whole window at once.");
-        println!(
-            "corpus {}: {} training tokens, {} words. Each model trains {} steps of 32 windows x 64 tokens on {} thread(s), seed {}.\n",
-            data.name,
-            thousands(data.train.len() as f64),
-            data.vocab.len(),
-            a.steps,
-            threads.count(),
-            a.seed
-        );
-    }
-    let results = ModelKind::ALL
-        .iter()
-        .map(|&kind| train_and_summarise(kind, &data, a.steps, a.seed, threads.clone(), a.json))
-        .collect::<crate::error::Result<Vec<_>>>()?;
+    let options = SummaryOptions {
+        steps: a.steps,
+        threads: a.threads.unwrap_or_else(Threads::available),
+        seed: a.seed,
+        corpus: a.corpus.clone(),
+        ..SummaryOptions::default()
+    };
     if a.json {
-        println!(
-            "{}",
-            serde_json::json!({"corpus": data.name, "threads": threads.count(), "seed": a.seed, "models": results})
-        );
-    } else {
-        print!("{}", table(&results));
-        println!("\n{}", moral(&results, threads.count()));
+        let r = summary(&options, &mut |_| {})?;
+        return output::result("summary", &r);
     }
-    Ok(())
+    output::line("sideways: an RNN reads one word at a time, a Transformer reads the whole window at once.")?;
+    let mut progress = Progress::new(false);
+    let r = summary(&options, &mut |e| progress.event(&e))?;
+    output::line(&format!(
+        "\ncorpus {}: {} training tokens, {} words. Each model trained {} steps of {} windows x {} tokens on {} thread(s), seed {}.\n",
+        r.corpus,
+        thousands(r.train_tokens as f64),
+        r.vocab_size,
+        r.steps,
+        r.batch_size,
+        r.seq_len,
+        r.threads,
+        r.seed
+    ))?;
+    output::text(&table(&r))?;
+    output::line(&format!("\n{}", moral(&r)))
 }
 
-/// One sentence that reads the table: who learned more per step, who was faster per second.
-pub fn moral(results: &[ModelSummary], threads: usize) -> String {
-    let best = |key: &dyn Fn(&ModelSummary) -> f64| {
-        results.iter().max_by(|a, b| key(a).total_cmp(&key(b))).expect("two models")
+/// One sentence that reads the table: who learned most per step, who was fastest per second.
+pub fn moral(r: &SummaryResult) -> String {
+    let val = |m: &crate::commands::summary::ModelSummary| m.run.val_loss().unwrap_or(f32::INFINITY);
+    let (Some(learner), Some(fastest)) = (
+        r.models.iter().min_by(|a, b| val(a).total_cmp(&val(b))),
+        r.models.iter().max_by(|a, b| a.run.tokens_per_s.total_cmp(&b.run.tokens_per_s)),
+    ) else {
+        return String::new();
     };
-    let (learner, fastest) = (best(&|r| -r.val_loss as f64), best(&|r| r.tokens_per_s));
-    let other = |r: &ModelSummary| results.iter().find(|o| o.model != r.model).expect("two models");
+    let others = |chosen: &str, f: &dyn Fn(&crate::commands::summary::ModelSummary) -> String| {
+        r.models.iter().filter(|m| m.run.label != chosen).map(f).collect::<Vec<_>>().join(", ")
+    };
     format!(
-        "In {} steps the {} learned more per step (validation loss {:.3} vs {:.3}); the {} got through more words per second on {threads} thread(s) ({} vs {} tokens/s).\n\
+        "In {} steps the {} learned most per step (validation loss {:.3}; {}); the {} got through most words per second on {} thread(s) ({} tokens/s; {}).\n\
          See `sideways bench` for how each one scales with threads.",
-        learner.steps,
-        learner.model,
-        learner.val_loss,
-        other(learner).val_loss,
-        fastest.model,
-        thousands(fastest.tokens_per_s),
-        thousands(other(fastest).tokens_per_s)
+        r.steps,
+        learner.run.model,
+        val(learner),
+        others(&learner.run.label, &|m| format!("{} {:.3}", m.run.model, val(m))),
+        fastest.run.model,
+        r.threads,
+        thousands(fastest.run.tokens_per_s),
+        others(&fastest.run.label, &|m| format!("{} {}", m.run.model, thousands(m.run.tokens_per_s)))
     )
 }
 
 /// The side-by-side table.
-pub fn table(results: &[ModelSummary]) -> String {
+pub fn table(r: &SummaryResult) -> String {
+    let col =
+        |f: &dyn Fn(&crate::commands::summary::ModelSummary) -> String| r.models.iter().map(f).collect::<Vec<_>>();
     let mut rows: Vec<(String, Vec<String>)> = vec![
-        ("".into(), results.iter().map(|r| r.model.name().to_string()).collect()),
-        ("parameters".into(), results.iter().map(|r| thousands(r.parameters as f64)).collect()),
-        ("train loss (last 10 steps)".into(), results.iter().map(|r| format!("{:.3}", r.train_loss)).collect()),
-        ("validation loss".into(), results.iter().map(|r| format!("{:.3}", r.val_loss)).collect()),
-        ("next-word accuracy".into(), results.iter().map(|r| format!("{:.1}%", 100.0 * r.accuracy)).collect()),
-        ("training tokens/s".into(), results.iter().map(|r| thousands(r.tokens_per_s)).collect()),
-        ("training time".into(), results.iter().map(|r| format!("{:.1} s", r.seconds)).collect()),
+        ("".into(), col(&|m| m.run.model.to_string())),
+        ("parameters".into(), col(&|m| thousands(m.run.parameters as f64))),
+        ("train loss (last 10 steps)".into(), col(&|m| m.run.train_loss.map_or("-".into(), |l| format!("{l:.3}")))),
+        ("validation loss".into(), col(&|m| m.run.val_loss().map_or("-".into(), |l| format!("{l:.3}")))),
+        (
+            "next-word accuracy".into(),
+            col(&|m| m.run.eval.map_or("-".into(), |e| format!("{:.1}%", 100.0 * e.accuracy))),
+        ),
+        ("training tokens/s".into(), col(&|m| thousands(m.run.tokens_per_s))),
+        ("training time".into(), col(&|m| format!("{:.1} s", m.run.seconds))),
     ];
-    for (i, prompt) in PROMPTS.iter().enumerate() {
+    let prompts = r.models.first().map_or(0, |m| m.next.len());
+    for i in 0..prompts {
         for k in 0..5 {
-            let label = if k == 0 { format!("after \"{prompt}\"") } else { String::new() };
-            rows.push((
-                label,
-                results
-                    .iter()
-                    .map(|r| {
-                        r.next[i].1.get(k).map_or(String::new(), |p| format!("{:<10} {:4.1}%", p.word, 100.0 * p.prob))
-                    })
-                    .collect(),
-            ));
+            let label = if k == 0 { format!("after \"{}\"", r.models[0].next[i].prompt) } else { String::new() };
+            let cells = col(&|m| {
+                m.next[i].next.get(k).map_or(String::new(), |p| format!("{:<10} {:4.1}%", p.word, 100.0 * p.prob))
+            });
+            rows.push((label, cells));
         }
     }
     let mut out = String::new();

@@ -1,17 +1,12 @@
 //! `sideways train`: train one model, with progress, evaluation and checkpoints.
 
 use std::path::PathBuf;
-use std::sync::Arc;
 
-use anyhow::Context;
 use clap::Args;
 
-use crate::data::{Corpus, Dataset};
-use crate::model::{self, ModelKind};
-use crate::train::{Checkpoint, TrainConfig, Trainer};
-
 use super::args::{DataArgs, ModelArgs, RunArgs};
-use super::progress::Progress;
+use super::output::{self, Progress};
+use crate::commands::train::{train, TrainOptions};
 
 #[derive(Debug, Clone, Args)]
 pub struct TrainArgs {
@@ -39,7 +34,7 @@ pub struct TrainArgs {
     /// Keep the starting embeddings fixed during training
     #[arg(long)]
     pub freeze_embeddings: bool,
-    /// Print one JSON object per step and evaluation on stdout instead of a progress line
+    /// Print JSON lines on stdout (the events, then the result) instead of a progress line
     #[arg(long)]
     pub json: bool,
     #[command(flatten)]
@@ -51,70 +46,25 @@ pub struct TrainArgs {
 }
 
 pub fn run(a: &TrainArgs) -> anyhow::Result<()> {
-    let threads = a.run.threads()?;
-    let corpus = Corpus::from_option(a.data.corpus.as_deref())?;
-    let mut trainer = match &a.resume {
-        Some(_) if a.embeddings.is_some() || a.freeze_embeddings => {
-            let hint = "a resumed run keeps its own embeddings; leave out --embeddings / --freeze-embeddings";
-            return Err(crate::error::Error::config("--embeddings", "with --resume", hint).into());
-        }
-        Some(path) => Trainer::resume(Checkpoint::load(path)?, &corpus, threads)?,
-        None => {
-            let kind: ModelKind = a.model.as_deref().unwrap_or("").parse()?;
-            let data = Dataset::new(&corpus, a.data.config())?;
-            let config =
-                model::ModelConfig::with_overrides(kind, data.vocab.len(), a.model_sizes.overrides(a.run.seq_len));
-            let mut model = model::build(&config, a.run.seed, None)?;
-            if let Some(path) = &a.embeddings {
-                let vectors = super::embed::load(path)?;
-                let found = model::load_embeddings(model.as_mut(), &data.vocab, &vectors)?;
-                if !a.json {
-                    eprintln!(
-                        "embeddings: {found} of {} words start from {}; {} keep the model's own random init",
-                        data.vocab.len(),
-                        path.display(),
-                        data.vocab.len() - found
-                    );
-                }
-            }
-            let train = TrainConfig { freeze_embeddings: a.freeze_embeddings, ..a.run.config(a.steps) };
-            Trainer::new(model, Arc::new(data), train, threads)?
-        }
+    let options = TrainOptions {
+        model: a.model.as_deref().map(str::parse).transpose()?,
+        corpus: a.data.corpus.clone(),
+        data: a.data.config(),
+        sizes: a.model_sizes.overrides(),
+        train: crate::train::TrainConfig { freeze_embeddings: a.freeze_embeddings, ..a.run.config(a.steps) },
+        threads: a.run.threads(),
+        steps: a.steps,
+        eval_every: a.eval_every,
+        save: a.save.clone(),
+        save_every: a.save_every,
+        resume: a.resume.clone(),
+        embeddings: a.embeddings.clone(),
     };
-    let save = a.save.clone().or_else(|| a.resume.clone());
-    let kind = trainer.model.kind();
-    if !a.json {
-        let d = trainer.data();
-        eprintln!(
-            "{kind}: {} parameters, corpus {} ({} training tokens, {} words), {} threads, from step {}",
-            super::progress::thousands(trainer.model.params().len() as f64),
-            d.name,
-            super::progress::thousands(d.train.len() as f64),
-            d.vocab.len(),
-            trainer.threads().count(),
-            trainer.steps_done()
-        );
-    }
-    let mut progress = Progress::new(kind.name(), a.steps, a.json);
-    while trainer.steps_done() < a.steps {
-        let r = trainer.step();
-        progress.step(&r);
-        if a.eval_every > 0 && r.step % a.eval_every == 0 && r.step < a.steps {
-            let e = trainer.evaluate();
-            progress.eval(r.step, &e);
-        }
-        if let (Some(path), true) = (&save, a.save_every > 0 && r.step % a.save_every == 0) {
-            trainer.checkpoint().save(path)?;
-        }
-    }
-    progress.finish();
-    let e = trainer.evaluate();
-    progress.eval(trainer.steps_done(), &e);
-    if let Some(path) = &save {
-        trainer.checkpoint().save(path).with_context(|| "saving the checkpoint")?;
-        if !a.json {
-            eprintln!("saved {}", path.display());
-        }
+    let mut progress = Progress::new(a.json);
+    let result = train(&options, &mut |e| progress.event(&e))?;
+    progress.finish()?;
+    if a.json {
+        output::result("train", &result)?;
     }
     Ok(())
 }

@@ -1,5 +1,6 @@
-//! Embeddings: the layer both language models share. (The word2vec trainer and the vector file
-//! formats will live here too.)
+//! Embeddings: the token-embedding layer every language model shares, the word2vec trainer that
+//! can give it a start, the vector file formats, and the questions word vectors answer
+//! (neighbours, analogies, evaluation files).
 
 pub mod embedding;
 pub mod evaluate;

@@ -108,6 +108,11 @@ impl WordVectors {
         &self.data[i * self.dim..(i + 1) * self.dim]
     }
 
+    /// Read a file in the format its name suggests ([`VectorFormat::from_path`]).
+    pub fn open(path: &Path) -> Result<Self> {
+        Self::read(path, VectorFormat::from_path(path))
+    }
+
     /// Read a file in `format` (`Text` also accepts a file without a header).
     pub fn read(path: &Path, format: VectorFormat) -> Result<Self> {
         let bytes = std::fs::read(path)

@@ -3,11 +3,15 @@
 //! drawn from the unigram distribution raised to 0.75, and a learning rate that decays linearly
 //! to zero over all epochs.
 //!
-//! Threads train "Hogwild" (Recht et al. 2011), like the original: each thread takes its own
-//! slice of the corpus and updates the shared matrices without locks. Updates to a frequent
-//! word's row can collide and one of them is lost; at this scale that costs no accuracy and
-//! saves all synchronisation. The price is that results are reproducible bit for bit only with
-//! one thread; with more, the same seed gives slightly different vectors of the same quality.
+//! **Threads.** The original trains "Hogwild" (Recht et al. 2011): threads update the shared
+//! matrices without locks, and colliding updates are lost. In Rust that is a data race —
+//! undefined behaviour, not merely lost updates — so sideways does soundly what Hogwild
+//! approximates: each thread trains its own slice of the corpus on its own copy of the two
+//! matrices for a round of [`ROUND_WORDS`] words; then every row a thread changed is merged
+//! (the shared row plus each thread's change to it) and every copy takes up the result. Within a
+//! round a thread does not see the others' updates (in Hogwild it sees them late, or loses
+//! them); here no update is lost, and a fixed seed and thread count give the same vectors run
+//! after run. On one thread there are no copies and no merges: exactly the sequential algorithm.
 //!
 //! Skip-gram, for a centre word w and each context word c within the window (word2vec.c's
 //! orientation: the context word's input vector predicts the centre word):
@@ -16,8 +20,6 @@
 //!         Δin[c] += g · out[t],  out[t] += g · in[c]
 //! which is gradient ascent on log σ(in[c]·out[w]) + Σ log σ(−in[c]·out[n]).
 
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
@@ -129,8 +131,14 @@ pub struct Word2VecReport {
 
 /// Words per sentence: context windows do not cross these boundaries (as in word2vec.c).
 const SENTENCE: usize = 1000;
-/// Threads publish their word count and loss every this many words.
+/// A thread refreshes its learning rate every this many words.
 const PUBLISH_EVERY: u64 = 10_000;
+/// Words each thread trains between two merges. Long enough that merging costs a few percent
+/// of a round; short enough that no thread is far behind the others (tinyshakespeare's 5 epochs
+/// on 2 threads are a dozen rounds).
+pub const ROUND_WORDS: u64 = 50_000;
+/// Least time between two progress reports.
+const REPORT_EVERY: Duration = Duration::from_millis(100);
 
 /// Train word vectors on `text` (lowercased and tokenised like the language models' data).
 pub fn train(
@@ -152,58 +160,66 @@ pub fn train(
     let (v, d) = (words.len(), config.dim);
     let mut rng = Rng::new(config.seed);
     // word2vec.c's init: input vectors uniform in ±0.5/dim, output vectors zero.
-    let mut input: Vec<f32> = (0..v * d).map(|_| ((rng.uniform() - 0.5) / d as f64) as f32).collect();
-    let mut output = vec![0.0f32; v * d];
+    let input: Vec<f32> = (0..v * d).map(|_| ((rng.uniform() - 0.5) / d as f64) as f32).collect();
+    let mut shared = Matrices { input, output: vec![0.0f32; v * d] };
     let total_ids: u64 = counts.iter().sum();
-    let keep = keep_probabilities(&counts, config.sample);
-    let noise = Alias::new(&counts.iter().map(|&c| (c as f64).powf(0.75)).collect::<Vec<_>>());
-
-    let shared = Shared {
-        input: input.as_mut_ptr(),
-        output: output.as_mut_ptr(),
-        done: AtomicU64::new(0),
-        loss: Mutex::new((0.0, 0)),
+    let task = Task {
+        c: config,
+        keep: keep_probabilities(&counts, config.sample),
+        noise: Alias::new(&counts.iter().map(|&c| (c as f64).powf(0.75)).collect::<Vec<_>>()),
+        budget: (config.epochs as u64 * total_ids) as f64,
     };
-    let budget = (config.epochs as u64 * total_ids) as f64;
     let n = threads.count();
+    let mut workers: Vec<Worker> = (0..n)
+        .map(|t| Worker::new(&ids[ids.len() * t / n..ids.len() * (t + 1) / n], t, config, (n > 1).then_some(v)))
+        .collect();
+    // One thread trains the shared matrices; several train copies that are merged each round.
+    let mut copies: Vec<Matrices> = if n > 1 { vec![shared.clone(); n] } else { Vec::new() };
+
     let start = Instant::now();
     let scale = corpus_words as f64 / total_ids.max(1) as f64;
-    let mut last_loss = f32::NAN;
-    std::thread::scope(|s| {
-        let workers: Vec<_> = (0..n)
-            .map(|t| {
-                let part = &ids[ids.len() * t / n..ids.len() * (t + 1) / n];
-                let (shared, keep, noise) = (&shared, &keep, &noise);
-                s.spawn(move || worker(part, t, config, shared, keep, noise, budget))
-            })
-            .collect();
-        let mut seen_loss = (0.0f64, 0u64);
-        let report = |last: &mut f32, seen: &mut (f64, u64)| {
-            let (sum, count) = *shared.loss.lock().expect("no worker panics holding the lock");
-            if count > seen.1 {
-                *last = ((sum - seen.0) / (count - seen.1) as f64) as f32;
+    let (mut done, mut loss, mut last_loss, mut last_report) = (0u64, (0.0f64, 0u64), f32::NAN, Instant::now());
+    loop {
+        if n == 1 {
+            workers[0].round(&mut shared, &task, done, 1);
+        } else {
+            let (before, task) = (done, &task);
+            threads.install(|_| {
+                rayon::scope(|s| {
+                    for (w, m) in workers.iter_mut().zip(copies.iter_mut()) {
+                        s.spawn(move |_| w.round(m, task, before, n));
+                    }
+                })
+            });
+            merge(&mut shared, &mut copies, &mut workers, d);
+        }
+        for w in &mut workers {
+            done += std::mem::take(&mut w.round_words);
+            loss.0 += std::mem::take(&mut w.loss_sum);
+            loss.1 += std::mem::take(&mut w.loss_pairs);
+        }
+        let finished = workers.iter().all(|w| w.epoch >= config.epochs);
+        if finished || last_report.elapsed() >= REPORT_EVERY {
+            if loss.1 > 0 {
+                last_loss = (loss.0 / loss.1 as f64) as f32;
             }
-            *seen = (sum, count);
-            let done = shared.done.load(Ordering::Relaxed);
+            loss = (0.0, 0);
             let seconds = start.elapsed().as_secs_f64();
             let words = (done as f64 * scale) as u64;
-            Progress {
+            on_progress(&Progress {
                 words,
                 total_words: corpus_words * config.epochs as u64,
                 seconds,
                 words_per_sec: words as f64 / seconds.max(1e-9),
-                loss: *last,
-                lr: learning_rate(config.lr, done, budget),
-            }
-        };
-        while !workers.iter().all(|w| w.is_finished()) {
-            std::thread::sleep(Duration::from_millis(50));
-            if start.elapsed() > Duration::from_millis(200) && !workers.iter().all(|w| w.is_finished()) {
-                on_progress(&report(&mut last_loss, &mut seen_loss));
-            }
+                loss: last_loss,
+                lr: learning_rate(config.lr, done, task.budget),
+            });
+            last_report = Instant::now();
         }
-        on_progress(&report(&mut last_loss, &mut seen_loss));
-    });
+        if finished {
+            break;
+        }
+    }
     let seconds = start.elapsed().as_secs_f64();
     let report = Word2VecReport {
         vocab_size: v,
@@ -214,7 +230,256 @@ pub fn train(
         words_per_sec: corpus_words as f64 * config.epochs as f64 / seconds,
         final_loss: last_loss,
     };
-    Ok((WordVectors::new(words, d, input)?, report))
+    Ok((WordVectors::new(words, d, shared.input)?, report))
+}
+
+/// The two matrices of word2vec, (vocab, dim) each: input (context) and output (target) vectors.
+#[derive(Clone)]
+struct Matrices {
+    input: Vec<f32>,
+    output: Vec<f32>,
+}
+
+/// What every thread reads and nobody writes.
+struct Task<'a> {
+    c: &'a Word2VecConfig,
+    keep: Vec<f32>,
+    noise: Alias,
+    /// Words of all epochs: the learning rate reaches zero there.
+    budget: f64,
+}
+
+/// Fold a round into the shared matrices: every row some thread changed becomes
+/// shared + Σ_threads (copy − shared), and every copy takes the result.
+fn merge(shared: &mut Matrices, copies: &mut [Matrices], workers: &mut [Worker], d: usize) {
+    let mut merged = vec![0.0f32; d];
+    for k in 0..2 {
+        let mut rows: Vec<u32> =
+            workers.iter_mut().flat_map(|w| w.dirty.as_mut().map(|t| t.take(k))).flatten().collect();
+        rows.sort_unstable();
+        rows.dedup();
+        let global = shared.get(k);
+        for &r in &rows {
+            let range = r as usize * d..(r as usize + 1) * d;
+            merged.copy_from_slice(&global[range.clone()]);
+            for copy in copies.iter_mut() {
+                let row = &copy.get(k)[range.clone()];
+                for ((m, &c), &g) in merged.iter_mut().zip(row).zip(&global[range.clone()]) {
+                    *m += c - g;
+                }
+            }
+            global[range.clone()].copy_from_slice(&merged);
+            for copy in copies.iter_mut() {
+                copy.get(k)[range.clone()].copy_from_slice(&merged);
+            }
+        }
+    }
+}
+
+impl Matrices {
+    /// Matrix 0 (input) or 1 (output).
+    fn get(&mut self, k: usize) -> &mut [f32] {
+        if k == 0 {
+            &mut self.input
+        } else {
+            &mut self.output
+        }
+    }
+}
+
+/// The rows of each matrix (0: input, 1: output) a thread changed since the last merge.
+struct Dirty {
+    marked: [Vec<bool>; 2],
+    rows: [Vec<u32>; 2],
+}
+
+impl Dirty {
+    fn new(vocab: usize) -> Self {
+        Dirty { marked: [vec![false; vocab], vec![false; vocab]], rows: [Vec::new(), Vec::new()] }
+    }
+
+    #[inline]
+    fn mark(&mut self, k: usize, row: usize) {
+        if !self.marked[k][row] {
+            self.marked[k][row] = true;
+            self.rows[k].push(row as u32);
+        }
+    }
+
+    /// The marked rows of matrix `k`, unmarking them.
+    fn take(&mut self, k: usize) -> Vec<u32> {
+        for &r in &self.rows[k] {
+            self.marked[k][r as usize] = false;
+        }
+        std::mem::take(&mut self.rows[k])
+    }
+}
+
+/// One thread: its slice of the corpus, where it is in it, and its running totals.
+struct Worker<'a> {
+    part: &'a [u32],
+    rng: Rng,
+    epoch: usize,
+    /// Next sentence of the slice in this epoch.
+    chunk: usize,
+    lr: f32,
+    unpublished: u64,
+    /// Words trained this round, and the loss of the sampled pairs.
+    round_words: u64,
+    loss_sum: f64,
+    loss_pairs: u64,
+    /// Changed rows, tracked when there are copies to merge.
+    dirty: Option<Dirty>,
+    neu1: Vec<f32>,
+    neu1e: Vec<f32>,
+    sentence: Vec<u32>,
+}
+
+impl<'a> Worker<'a> {
+    fn new(part: &'a [u32], t: usize, c: &Word2VecConfig, track_rows_of: Option<usize>) -> Self {
+        Worker {
+            part,
+            rng: Rng::new(c.seed).fork(t as u64 + 1),
+            epoch: 0,
+            chunk: 0,
+            lr: c.lr,
+            unpublished: 0,
+            round_words: 0,
+            loss_sum: 0.0,
+            loss_pairs: 0,
+            dirty: track_rows_of.map(Dirty::new),
+            neu1: vec![0.0; c.dim],
+            neu1e: vec![0.0; c.dim],
+            sentence: Vec::with_capacity(SENTENCE),
+        }
+    }
+
+    /// Train sentences on `m` until [`ROUND_WORDS`] words are done or the slice is finished.
+    /// `done` words of all threads were trained before the round; the `threads` train at about
+    /// the same rate, which sets the learning rate in between.
+    fn round(&mut self, m: &mut Matrices, task: &Task, done: u64, threads: usize) {
+        let c = task.c;
+        let mut words = 0u64;
+        while self.epoch < c.epochs && words < ROUND_WORDS {
+            let Some(chunk) = self.part.chunks(SENTENCE).nth(self.chunk) else {
+                (self.epoch, self.chunk) = (self.epoch + 1, 0);
+                continue;
+            };
+            self.chunk += 1;
+            self.sentence(chunk, m, task);
+            words += chunk.len() as u64;
+            self.unpublished += chunk.len() as u64;
+            if self.unpublished >= PUBLISH_EVERY {
+                self.unpublished = 0;
+                self.lr = learning_rate(c.lr, done + words * threads as u64, task.budget);
+            }
+        }
+        self.round_words = words;
+    }
+
+    /// Subsample one sentence and train on every (centre, context) pair in it.
+    fn sentence(&mut self, chunk: &[u32], m: &mut Matrices, task: &Task) {
+        let (c, d) = (task.c, task.c.dim);
+        let rng = &mut self.rng;
+        self.sentence.clear();
+        self.sentence.extend(
+            chunk
+                .iter()
+                .copied()
+                .filter(|&w| task.keep[w as usize] >= 1.0 || (rng.uniform() as f32) < task.keep[w as usize]),
+        );
+        for (i, &w) in self.sentence.iter().enumerate() {
+            let b = self.rng.below(c.window);
+            let (lo, hi) = (i.saturating_sub(c.window - b), (i + c.window - b + 1).min(self.sentence.len()));
+            let track = i % 8 == 0; // the loss is sampled: a log per pair would cost ~10%
+            let context = (lo..hi).filter(|&j| j != i).map(|j| self.sentence[j] as usize);
+            match c.architecture {
+                Architecture::SkipGram => {
+                    for ctx in context {
+                        let l1 = &mut m.input[ctx * d..(ctx + 1) * d];
+                        self.neu1e.fill(0.0);
+                        let mut pair = Pair { neu1e: &mut self.neu1e, rng: &mut self.rng, dirty: self.dirty.as_mut() };
+                        let loss = pair.train(l1, w as usize, &mut m.output, task, self.lr, track);
+                        vecmath::axpy(l1, 1.0, &self.neu1e);
+                        if let Some(dirty) = &mut self.dirty {
+                            dirty.mark(0, ctx);
+                        }
+                        if track {
+                            self.loss_sum += loss as f64;
+                            self.loss_pairs += 1;
+                        }
+                    }
+                }
+                Architecture::Cbow => {
+                    self.neu1.fill(0.0);
+                    let mut cw = 0;
+                    for ctx in context.clone() {
+                        vecmath::add_assign(&mut self.neu1, &m.input[ctx * d..(ctx + 1) * d]);
+                        cw += 1;
+                    }
+                    if cw == 0 {
+                        continue;
+                    }
+                    self.neu1.iter_mut().for_each(|x| *x /= cw as f32);
+                    self.neu1e.fill(0.0);
+                    let mut pair = Pair { neu1e: &mut self.neu1e, rng: &mut self.rng, dirty: self.dirty.as_mut() };
+                    let loss = pair.train(&self.neu1, w as usize, &mut m.output, task, self.lr, track);
+                    for ctx in context {
+                        vecmath::axpy(&mut m.input[ctx * d..(ctx + 1) * d], 1.0, &self.neu1e);
+                        if let Some(dirty) = &mut self.dirty {
+                            dirty.mark(0, ctx);
+                        }
+                    }
+                    if track {
+                        self.loss_sum += loss as f64;
+                        self.loss_pairs += 1;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// One positive pair and its noise words: what [`Pair::train`] writes besides the output rows.
+struct Pair<'w> {
+    /// The gradient for the input side, accumulated.
+    neu1e: &'w mut [f32],
+    rng: &'w mut Rng,
+    dirty: Option<&'w mut Dirty>,
+}
+
+impl Pair<'_> {
+    /// The positive pair (h → w) and `negative` noise words: update the output rows,
+    /// accumulate the input gradient in `neu1e`; returns the pair's loss when `track`.
+    #[inline]
+    fn train(&mut self, h: &[f32], w: usize, output: &mut [f32], task: &Task, lr: f32, track: bool) -> f32 {
+        let d = h.len();
+        let mut loss = 0.0;
+        for k in 0..=task.c.negative {
+            let (target, label) = if k == 0 {
+                (w, 1.0)
+            } else {
+                let n = task.noise.sample(self.rng);
+                if n == w {
+                    continue;
+                }
+                (n, 0.0)
+            };
+            let l2 = &mut output[target * d..(target + 1) * d];
+            let f = vecmath::dot(h, l2);
+            let p = sigmoid(f);
+            if track {
+                loss -= if label == 1.0 { p.max(1e-7).ln() } else { (1.0 - p).max(1e-7).ln() };
+            }
+            let g = (label - p) * lr;
+            vecmath::axpy(self.neu1e, g, l2);
+            vecmath::axpy(l2, g, h);
+            if let Some(dirty) = self.dirty.as_deref_mut() {
+                dirty.mark(1, target);
+            }
+        }
+        loss
+    }
 }
 
 /// Words with at least `min_count` occurrences, by count descending then bytes ascending.
@@ -290,156 +555,9 @@ impl Alias {
     }
 }
 
-/// The matrices every thread writes to, and the shared counters.
-struct Shared {
-    input: *mut f32,
-    output: *mut f32,
-    done: AtomicU64,
-    loss: Mutex<(f64, u64)>,
-}
-
-// SAFETY: Hogwild (module docs): threads read and write rows of `input` and `output` without
-// synchronisation by design; both buffers outlive the scoped threads.
-unsafe impl Sync for Shared {}
-
-impl Shared {
-    /// Row `i` of width `d` of one matrix.
-    ///
-    /// # Safety
-    /// `i` < vocabulary size; concurrent writers may interleave (Hogwild).
-    #[inline]
-    #[allow(clippy::mut_from_ref)]
-    unsafe fn row(&self, m: *mut f32, i: usize, d: usize) -> &mut [f32] {
-        std::slice::from_raw_parts_mut(m.add(i * d), d)
-    }
-}
-
 #[inline]
 fn sigmoid(x: f32) -> f32 {
     1.0 / (1.0 + vecmath::exp(-x))
-}
-
-#[inline]
-fn axpy(y: &mut [f32], a: f32, x: &[f32]) {
-    for (y, x) in y.iter_mut().zip(x) {
-        *y += a * x;
-    }
-}
-
-/// One thread: all epochs over its slice of the corpus.
-fn worker(part: &[u32], t: usize, c: &Word2VecConfig, s: &Shared, keep: &[f32], noise: &Alias, budget: f64) {
-    let d = c.dim;
-    let mut rng = Rng::new(c.seed).fork(t as u64 + 1);
-    let mut neu1 = vec![0.0f32; d];
-    let mut neu1e = vec![0.0f32; d];
-    let mut sentence: Vec<u32> = Vec::with_capacity(SENTENCE);
-    let (mut unpublished, mut loss_sum, mut loss_n) = (0u64, 0.0f64, 0u64);
-    let mut lr = c.lr;
-    for _ in 0..c.epochs {
-        for chunk in part.chunks(SENTENCE) {
-            sentence.clear();
-            sentence.extend(
-                chunk.iter().copied().filter(|&w| keep[w as usize] >= 1.0 || (rng.uniform() as f32) < keep[w as usize]),
-            );
-            for (i, &w) in sentence.iter().enumerate() {
-                let b = rng.below(c.window);
-                let (lo, hi) = (i.saturating_sub(c.window - b), (i + c.window - b + 1).min(sentence.len()));
-                let track = i % 8 == 0; // the loss is sampled: a log per pair would cost ~10%
-                match c.architecture {
-                    Architecture::SkipGram => {
-                        for j in (lo..hi).filter(|&j| j != i) {
-                            // SAFETY: ids are < vocabulary size.
-                            let l1 = unsafe { s.row(s.input, sentence[j] as usize, d) };
-                            neu1e.fill(0.0);
-                            let loss = train_pair(l1, w as usize, &mut neu1e, c, s, noise, &mut rng, lr, track);
-                            axpy(l1, 1.0, &neu1e);
-                            if track {
-                                loss_sum += loss as f64;
-                                loss_n += 1;
-                            }
-                        }
-                    }
-                    Architecture::Cbow => {
-                        neu1.fill(0.0);
-                        let mut cw = 0;
-                        for j in (lo..hi).filter(|&j| j != i) {
-                            // SAFETY: ids are < vocabulary size.
-                            vecmath::add_assign(&mut neu1, unsafe { s.row(s.input, sentence[j] as usize, d) });
-                            cw += 1;
-                        }
-                        if cw == 0 {
-                            continue;
-                        }
-                        neu1.iter_mut().for_each(|x| *x /= cw as f32);
-                        neu1e.fill(0.0);
-                        let loss = train_pair(&neu1, w as usize, &mut neu1e, c, s, noise, &mut rng, lr, track);
-                        for j in (lo..hi).filter(|&j| j != i) {
-                            // SAFETY: ids are < vocabulary size.
-                            axpy(unsafe { s.row(s.input, sentence[j] as usize, d) }, 1.0, &neu1e);
-                        }
-                        if track {
-                            loss_sum += loss as f64;
-                            loss_n += 1;
-                        }
-                    }
-                }
-            }
-            unpublished += chunk.len() as u64;
-            if unpublished >= PUBLISH_EVERY {
-                let done = s.done.fetch_add(unpublished, Ordering::Relaxed) + unpublished;
-                lr = learning_rate(c.lr, done, budget);
-                let mut l = s.loss.lock().expect("no worker panics holding the lock");
-                l.0 += loss_sum;
-                l.1 += loss_n;
-                (unpublished, loss_sum, loss_n) = (0, 0.0, 0);
-            }
-        }
-    }
-    s.done.fetch_add(unpublished, Ordering::Relaxed);
-    let mut l = s.loss.lock().expect("no worker panics holding the lock");
-    l.0 += loss_sum;
-    l.1 += loss_n;
-}
-
-/// The positive pair (h → w) and `negative` noise words: update the output rows, accumulate
-/// the input gradient in `neu1e`; returns the pair's loss when `track`.
-#[allow(clippy::too_many_arguments)]
-#[inline]
-fn train_pair(
-    h: &[f32],
-    w: usize,
-    neu1e: &mut [f32],
-    c: &Word2VecConfig,
-    s: &Shared,
-    noise: &Alias,
-    rng: &mut Rng,
-    lr: f32,
-    track: bool,
-) -> f32 {
-    let d = c.dim;
-    let mut loss = 0.0;
-    for k in 0..=c.negative {
-        let (target, label) = if k == 0 {
-            (w, 1.0)
-        } else {
-            let n = noise.sample(rng);
-            if n == w {
-                continue;
-            }
-            (n, 0.0)
-        };
-        // SAFETY: target < vocabulary size.
-        let l2 = unsafe { s.row(s.output, target, d) };
-        let f = vecmath::dot(h, l2);
-        let p = sigmoid(f);
-        if track {
-            loss -= if label == 1.0 { p.max(1e-7).ln() } else { (1.0 - p).max(1e-7).ln() };
-        }
-        let g = (label - p) * lr;
-        axpy(neu1e, g, l2);
-        axpy(l2, g, h);
-    }
-    loss
 }
 
 #[cfg(test)]

@@ -3,11 +3,12 @@
 //! faer's own threading loses on the small products of this lab (width 128), so [`matmul`]
 //! splits the *output* into one block per thread along its longer side and runs faer's
 //! sequential kernel on each block: no reduction across threads, so the result does not depend
-//! on scheduling.
+//! on scheduling, and no `unsafe`: each block is a `MatMut` cut off the output before the
+//! threads start.
 
 use faer::{Accum, MatMut, MatRef, Par};
 
-use super::threads::for_each_block;
+use super::rows::for_each_part;
 
 /// A row-major (nrows, ncols) view of `data`.
 pub fn rows(data: &[f32], nrows: usize, ncols: usize) -> MatRef<'_, f32> {
@@ -46,34 +47,26 @@ pub fn matmul(dst: MatMut<'_, f32>, accum: Accum, lhs: MatRef<'_, f32>, rhs: Mat
         faer::linalg::matmul::matmul(dst, accum, lhs, rhs, 1.0f32, Par::Seq);
         return;
     }
-    // Raw parts let each block write its own disjoint rows or columns from another thread.
-    let ptr = SendPtr(dst.as_ptr_mut());
-    let (rs, cs) = (dst.row_stride(), dst.col_stride());
+    // Each thread owns a block of the output's rows (or columns), cut off before it starts.
     if m >= n {
-        for_each_block(m, 16, par, &|a, b| {
-            // SAFETY: blocks [a, b) of rows are disjoint across calls and inside `dst`.
-            let block = unsafe { MatMut::from_raw_parts_mut(ptr.at(a as isize * rs), b - a, n, rs, cs) };
-            faer::linalg::matmul::matmul(block, accum, lhs.subrows(a, b - a), rhs, 1.0f32, Par::Seq);
+        for_each_part(dst, m, 16, par, &split_rows, &|a, block: MatMut<'_, f32>| {
+            let rows = block.nrows();
+            faer::linalg::matmul::matmul(block, accum, lhs.subrows(a, rows), rhs, 1.0f32, Par::Seq);
         });
     } else {
-        for_each_block(n, 16, par, &|a, b| {
-            // SAFETY: blocks [a, b) of columns are disjoint across calls and inside `dst`.
-            let block = unsafe { MatMut::from_raw_parts_mut(ptr.at(a as isize * cs), m, b - a, rs, cs) };
-            faer::linalg::matmul::matmul(block, accum, lhs, rhs.subcols(a, b - a), 1.0f32, Par::Seq);
+        for_each_part(dst, n, 16, par, &split_cols, &|a, block: MatMut<'_, f32>| {
+            let cols = block.ncols();
+            faer::linalg::matmul::matmul(block, accum, lhs, rhs.subcols(a, cols), 1.0f32, Par::Seq);
         });
     }
 }
 
-#[derive(Clone, Copy)]
-struct SendPtr(*mut f32);
-// SAFETY: only used to hand disjoint blocks of one output to the threads of `for_each_block`.
-unsafe impl Send for SendPtr {}
-unsafe impl Sync for SendPtr {}
-impl SendPtr {
-    fn at(self, offset: isize) -> *mut f32 {
-        // SAFETY: callers stay inside the destination matrix.
-        unsafe { self.0.offset(offset) }
-    }
+fn split_rows(d: MatMut<'_, f32>, at: usize) -> (MatMut<'_, f32>, MatMut<'_, f32>) {
+    d.split_at_row_mut(at)
+}
+
+fn split_cols(d: MatMut<'_, f32>, at: usize) -> (MatMut<'_, f32>, MatMut<'_, f32>) {
+    d.split_at_col_mut(at)
 }
 
 /// The textbook triple loop with f64 accumulation: the reference the fast path is checked
@@ -120,8 +113,8 @@ mod tests {
             for threads in [1, 2, 3] {
                 let t = Threads::new(threads).unwrap();
                 let mut out = vec![1.0; m * n];
-                t.install(|par| {
-                    matmul(rows_mut(&mut out, m, n), Accum::Replace, rows(&a, m, k), rows(&b, n, k).transpose(), par)
+                t.install(|x| {
+                    matmul(rows_mut(&mut out, m, n), Accum::Replace, rows(&a, m, k), rows(&b, n, k).transpose(), x.par)
                 });
                 let worst = out.iter().zip(&expect).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max);
                 assert!(worst < 1e-3 * (k as f32).sqrt(), "{m}x{k}x{n} threads {threads}: {worst}");

@@ -1,17 +1,18 @@
-//! Linear algebra: explicit thread counts, matrix products over faer, and the vector maths
-//! (exp, tanh, sums) that the layers use.
+//! Linear algebra: explicit thread counts, matrix products over faer, the vector maths
+//! (exp, tanh, sums) that the layers use, and the measurements of the machine they run on.
 //!
 //! All tensors in sideways are plain row-major `f32` slices; this module turns them into faer
-//! views for products. Nothing here sets a global: parallelism is a [`faer::Par`] value that
-//! the caller passes down, obtained from a [`Threads`].
+//! views for products. Nothing here sets a global: parallelism is an [`Exec`] value that the
+//! caller passes down, obtained from a [`Threads`].
 
-mod disjoint;
 mod gemm;
-pub mod peak;
+pub mod machine;
+mod rows;
 mod threads;
 pub mod vecmath;
 
-pub use disjoint::{for_each_rows, Disjoint};
 pub use faer::{Accum, Par};
 pub use gemm::{matmul, matmul_naive, rows, rows_mut, strided, strided_mut};
-pub use threads::{for_each_block, Threads};
+pub use machine::{Machine, Peaks};
+pub use rows::{for_each_block, for_each_part, for_each_row_block, Rows, SplitRows};
+pub use threads::{Exec, Threads};

@@ -1,4 +1,5 @@
-//! Explicit thread counts: one rayon pool per [`Threads`], never the global pool.
+//! Explicit thread counts: one rayon pool per [`Threads`], never the global pool, and the
+//! [`Exec`] value every parallel call receives.
 
 use std::sync::Arc;
 
@@ -21,6 +22,19 @@ impl std::fmt::Debug for Threads {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "Threads({})", self.count)
     }
+}
+
+/// How one call may run: the parallelism of the pool it was installed in. Models and store
+/// operations take it as a value, never from a global; a GPU backend joins here.
+#[derive(Clone, Copy, Debug)]
+pub struct Exec {
+    /// The CPU threads the call may split its work over (`Par::Seq`: the calling thread only).
+    pub par: Par,
+}
+
+impl Exec {
+    /// One thread, the caller's.
+    pub const SEQ: Exec = Exec { par: Par::Seq };
 }
 
 impl Threads {
@@ -53,71 +67,26 @@ impl Threads {
         self.count
     }
 
-    /// The parallelism value to pass down to layers and products.
-    pub fn par(&self) -> Par {
-        if self.count == 1 {
-            Par::Seq
-        } else {
-            Par::rayon(self.count)
-        }
+    /// The execution context of calls made inside [`Threads::install`].
+    pub fn exec(&self) -> Exec {
+        Exec { par: if self.count == 1 { Par::Seq } else { Par::rayon(self.count) } }
     }
 
-    /// Run `f` inside this pool, handing it the matching [`Par`].
-    pub fn install<R: Send>(&self, f: impl FnOnce(Par) -> R + Send) -> R {
-        let par = self.par();
-        self.pool.install(move || f(par))
+    /// Run `f` inside this pool, handing it the matching [`Exec`].
+    pub fn install<R: Send>(&self, f: impl FnOnce(Exec) -> R + Send) -> R {
+        let exec = self.exec();
+        self.pool.install(move || f(exec))
     }
-}
-
-/// Split `0..n` into `par.degree()` contiguous blocks (boundaries rounded to `align`) and run
-/// `f(start, end)` on each, in parallel when `par` allows.
-///
-/// The blocks depend only on `n`, `align` and the degree, so results are the same run after run.
-pub fn for_each_block(n: usize, align: usize, par: Par, f: &(dyn Fn(usize, usize) + Sync)) {
-    let blocks = par.degree().max(1);
-    if blocks == 1 || n <= align {
-        f(0, n);
-        return;
-    }
-    let per = n.div_ceil(blocks).next_multiple_of(align.max(1));
-    split(0, n, per, f);
-}
-
-fn split(start: usize, end: usize, per: usize, f: &(dyn Fn(usize, usize) + Sync)) {
-    if end - start <= per {
-        f(start, end);
-        return;
-    }
-    let blocks = (end - start).div_ceil(per);
-    let mid = start + blocks / 2 * per;
-    rayon::join(|| split(start, mid, per, f), || split(mid, end, per, f));
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::Mutex;
-
-    #[test]
-    fn blocks_cover_range_exactly_once() {
-        for threads in [1, 2, 3, 7] {
-            let t = Threads::new(threads).unwrap();
-            for n in [0, 1, 15, 16, 17, 100, 1000] {
-                let seen = Mutex::new(vec![0u8; n]);
-                t.install(|par| {
-                    for_each_block(n, 8, par, &|a, b| {
-                        let mut s = seen.lock().unwrap();
-                        s[a..b].iter_mut().for_each(|x| *x += 1);
-                    })
-                });
-                assert!(seen.into_inner().unwrap().iter().all(|&x| x == 1));
-            }
-        }
-    }
 
     #[test]
     fn zero_and_absurd_thread_counts_are_refused() {
         assert!(Threads::new(0).is_err());
         assert!(Threads::new(Threads::MAX + 1).is_err());
+        assert_eq!(Threads::new(3).unwrap().exec().par.degree(), 3);
     }
 }

@@ -83,6 +83,14 @@ pub fn sum_squares_f64(xs: &[f32]) -> f64 {
     xs.chunks(4096).map(|c| dot(c, c) as f64).sum()
 }
 
+/// y += a · x.
+#[inline]
+pub fn axpy(y: &mut [f32], a: f32, x: &[f32]) {
+    for (y, x) in y.iter_mut().zip(x) {
+        *y += a * x;
+    }
+}
+
 /// out += xs.
 pub fn add_assign(out: &mut [f32], xs: &[f32]) {
     for (o, x) in out.iter_mut().zip(xs) {

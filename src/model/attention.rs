@@ -7,13 +7,13 @@
 //!     A = softmax(S) over j ≤ i     (t, t), zero above the diagonal: no peeking at the future
 //!     y = A·v                       (t, hd), written into columns h·hd.. of out (b, t, c)
 //! Backward, with dy the head's columns of dout:
-//!     dv = Aᵀ·dy,  dA = dy·vᵀ,
+//!     dv += Aᵀ·dy,  dA = dy·vᵀ,
 //!     dS_ij = A_ij·(dA_ij − Σ_k A_ik·dA_ik) / √hd   (softmax backward, scaled)
-//!     dq = dS·k,  dk = dSᵀ·q
+//!     dq += dS·k,  dk += dSᵀ·q
 //! All positions of a window are computed together, in a few products. Batch rows are
 //! independent, so each thread takes a block of them.
 
-use crate::linalg::{for_each_rows, matmul, rows, rows_mut, strided, strided_mut, Accum, Disjoint, Par};
+use crate::linalg::{for_each_row_block, matmul, rows, rows_mut, strided, strided_mut, Accum, Par, Rows};
 
 use super::softmax_ce::softmax_row;
 
@@ -22,11 +22,9 @@ use super::softmax_ce::softmax_row;
 pub fn forward(out: &mut [f32], att: &mut [f32], qkv: &[f32], b: usize, t: usize, c: usize, n_heads: usize, par: Par) {
     let hd = c / n_heads;
     let scale = 1.0 / (hd as f32).sqrt();
-    let (out, att) = (Disjoint::new(out), Disjoint::new(att));
-    for_each_rows(b, par, &|b0, b1| {
-        // SAFETY: batch blocks are disjoint.
-        let (out, att) = unsafe { (out.rows(b0, b1, t * c), att.rows(b0, b1, n_heads * t * t)) };
-        for bi in 0..b1 - b0 {
+    let blocks = (Rows::new(&mut out[..b * t * c], t * c), Rows::new(&mut att[..b * n_heads * t * t], n_heads * t * t));
+    for_each_row_block(blocks, b, 1, par, &|b0, (mut out, mut att)| {
+        for bi in 0..out.len() / (t * c) {
             let qkv = &qkv[(b0 + bi) * t * 3 * c..(b0 + bi + 1) * t * 3 * c];
             let out = &mut out[bi * t * c..(bi + 1) * t * c];
             for h in 0..n_heads {
@@ -47,7 +45,7 @@ pub fn forward(out: &mut [f32], att: &mut [f32], qkv: &[f32], b: usize, t: usize
     });
 }
 
-/// dqkv (b, t, 3c) (overwritten) from dout (b, t, c); `scratch` holds (b, t, t).
+/// dqkv (b, t, 3c) += the gradient from dout (b, t, c); `scratch` (b, t, t) is overwritten.
 #[allow(clippy::too_many_arguments)]
 pub fn backward(
     dqkv: &mut [f32],
@@ -63,11 +61,9 @@ pub fn backward(
 ) {
     let hd = c / n_heads;
     let scale = 1.0 / (hd as f32).sqrt();
-    let (dqkv, scratch) = (Disjoint::new(dqkv), Disjoint::new(scratch));
-    for_each_rows(b, par, &|b0, b1| {
-        // SAFETY: batch blocks are disjoint.
-        let (dqkv_blk, scratch) = unsafe { (dqkv.rows(b0, b1, t * 3 * c), scratch.rows(b0, b1, t * t)) };
-        for bi in 0..b1 - b0 {
+    let blocks = (Rows::new(&mut dqkv[..b * t * 3 * c], t * 3 * c), Rows::new(&mut scratch[..b * t * t], t * t));
+    for_each_row_block(blocks, b, 1, par, &|b0, (mut dqkv_blk, mut scratch)| {
+        for bi in 0..scratch.len() / (t * t) {
             let bg = b0 + bi;
             let qkv = &qkv[bg * t * 3 * c..(bg + 1) * t * 3 * c];
             let dout = &dout[bg * t * c..(bg + 1) * t * c];
@@ -82,7 +78,7 @@ pub fn backward(
                 let a_mat = rows(a, t, t);
                 matmul(
                     strided_mut(&mut dqkv[2 * c + h * hd..], t, hd, 3 * c),
-                    Accum::Replace,
+                    Accum::Add,
                     a_mat.transpose(),
                     dy,
                     Par::Seq,
@@ -96,8 +92,8 @@ pub fn backward(
                     drow[i + 1..].fill(0.0);
                 }
                 let ds = rows(da, t, t);
-                matmul(strided_mut(&mut dqkv[h * hd..], t, hd, 3 * c), Accum::Replace, ds, k, Par::Seq);
-                matmul(strided_mut(&mut dqkv[c + h * hd..], t, hd, 3 * c), Accum::Replace, ds.transpose(), q, Par::Seq);
+                matmul(strided_mut(&mut dqkv[h * hd..], t, hd, 3 * c), Accum::Add, ds, k, Par::Seq);
+                matmul(strided_mut(&mut dqkv[c + h * hd..], t, hd, 3 * c), Accum::Add, ds.transpose(), q, Par::Seq);
             }
         }
     });

@@ -2,11 +2,11 @@
 //!
 //! Forward:  μ = mean(x), rstd = 1/√(var(x) + ε), x̂ = (x − μ)·rstd, out = x̂·g + b
 //! Backward: with dx̂ = dout·g,
-//!           dx += rstd · (dx̂ − mean(dx̂) − x̂ · mean(dx̂·x̂))   (accumulated: it feeds a residual)
+//!           dx += rstd · (dx̂ − mean(dx̂) − x̂ · mean(dx̂·x̂))
 //!           dg += Σ_rows dout·x̂,  db += Σ_rows dout
 //! Rows are independent: the forward and dx run one block of rows per thread.
 
-use crate::linalg::{for_each_rows, vecmath, Disjoint, Par};
+use crate::linalg::{for_each_row_block, vecmath, Par, Rows};
 
 pub const EPS: f32 = 1e-5;
 
@@ -23,10 +23,8 @@ pub fn forward(
     c: usize,
     par: Par,
 ) {
-    let (out, mean, rstd) = (Disjoint::new(out), Disjoint::new(mean), Disjoint::new(rstd));
-    for_each_rows(n, par, &|r0, r1| {
-        // SAFETY: row blocks are disjoint.
-        let (out, mean, rstd) = unsafe { (out.rows(r0, r1, c), mean.rows(r0, r1, 1), rstd.rows(r0, r1, 1)) };
+    let blocks = (Rows::new(&mut out[..n * c], c), Rows::new(&mut mean[..n], 1), Rows::new(&mut rstd[..n], 1));
+    for_each_row_block(blocks, n, 1, par, &|r0, (mut out, mut mean, mut rstd)| {
         for (i, o) in out.chunks_exact_mut(c).enumerate() {
             let x = &inp[(r0 + i) * c..(r0 + i + 1) * c];
             let m = vecmath::sum(x) / c as f32;
@@ -64,10 +62,7 @@ pub fn backward(
             db[j] += d[j];
         }
     }
-    let dinp = Disjoint::new(dinp);
-    for_each_rows(n, par, &|r0, r1| {
-        // SAFETY: row blocks are disjoint.
-        let dinp = unsafe { dinp.rows(r0, r1, c) };
+    for_each_row_block(Rows::new(&mut dinp[..n * c], c), n, 1, par, &|r0, mut dinp| {
         for (k, dx) in dinp.chunks_exact_mut(c).enumerate() {
             let i = r0 + k;
             let (x, d) = (&inp[i * c..(i + 1) * c], &dout[i * c..(i + 1) * c]);

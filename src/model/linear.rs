@@ -1,12 +1,12 @@
 //! Linear layer.
 //!
 //! Forward:  out (n, d_out) = inp (n, d_in) · w (d_in, d_out) + b (d_out)
-//! Backward: dinp (n, d_in)   = dout · wᵀ            (overwritten)
-//!           dw   (d_in, d_out) += inpᵀ · dout        (accumulated)
-//!           db   (d_out)     += Σ_rows dout         (accumulated)
+//! Backward: dinp (n, d_in)      += dout · wᵀ
+//!           dw   (d_in, d_out)  += inpᵀ · dout
+//!           db   (d_out)        += Σ_rows dout
 //! Two products and a column sum: every row is independent, so all of it is parallel work.
 
-use crate::linalg::{for_each_block, matmul, rows, rows_mut, Accum, Disjoint, Par};
+use crate::linalg::{for_each_row_block, matmul, rows, rows_mut, vecmath, Accum, Par, Rows};
 
 /// out = inp · w + b.
 #[allow(clippy::too_many_arguments)]
@@ -17,7 +17,8 @@ pub fn forward(out: &mut [f32], inp: &[f32], w: &[f32], b: &[f32], n: usize, d_i
     matmul(rows_mut(out, n, d_out), Accum::Add, rows(inp, n, d_in), rows(w, d_in, d_out), par);
 }
 
-/// Gradients of a linear layer; `dinp` may be `None` when the input needs no gradient.
+/// Gradients of a linear layer, added into `dinp`, `dw` and `db`; `dinp` may be `None` when
+/// the input needs no gradient.
 #[allow(clippy::too_many_arguments)]
 pub fn backward(
     dinp: Option<&mut [f32]>,
@@ -32,7 +33,7 @@ pub fn backward(
     par: Par,
 ) {
     if let Some(dinp) = dinp {
-        matmul(rows_mut(dinp, n, d_in), Accum::Replace, rows(dout, n, d_out), rows(w, d_in, d_out).transpose(), par);
+        matmul(rows_mut(dinp, n, d_in), Accum::Add, rows(dout, n, d_out), rows(w, d_in, d_out).transpose(), par);
     }
     matmul(rows_mut(dw, d_in, d_out), Accum::Add, rows(inp, n, d_in).transpose(), rows(dout, n, d_out), par);
     column_sum(db, dout, n, d_out, par);
@@ -40,12 +41,10 @@ pub fn backward(
 
 /// db (d) += Σ_rows x (n, d), split over blocks of columns so no two threads add to one entry.
 pub fn column_sum(db: &mut [f32], x: &[f32], n: usize, d: usize, par: Par) {
-    let out = Disjoint::new(db);
-    for_each_block(d, 64, par, &|a, b| {
-        // SAFETY: column blocks from for_each_block are disjoint.
-        let acc = unsafe { out.rows(a, b, 1) };
+    for_each_row_block(Rows::new(&mut db[..d], 1), d, 64, par, &|a, mut acc| {
+        let cols = a..a + acc.len();
         for row in x[..n * d].chunks_exact(d) {
-            crate::linalg::vecmath::add_assign(acc, &row[a..b]);
+            vecmath::add_assign(&mut acc, &row[cols.clone()]);
         }
     });
 }

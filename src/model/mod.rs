@@ -1,105 +1,121 @@
-//! The two next-word models, built from one file per layer.
+//! The next-word models, built from one file per layer.
 //!
-//! Both read token ids (batch, seq) and produce next-token probabilities at every position.
-//! Each model is a flat sequence of layer calls in `forward`, mirrored in reverse in `backward`.
+//! Every model reads token ids (batch, seq) and produces next-token probabilities at every
+//! position. Each is a flat sequence of layer calls in `forward`, mirrored in reverse in
+//! `backward`, over parameters that live in its [`ParamStore`]. The registry ([`MODELS`]) lists
+//! them; each model's configuration type ([`ModelSpec`]) knows its own tensors, FLOPs and chain
+//! of dependent steps.
+//!
+//! # The gradient convention
+//!
+//! **Every backward adds** the gradients it computes into the buffers it is given for them —
+//! parameter gradients and input gradients alike (`+=`, faer's `Accum::Add`). A tensor used in
+//! two places (the residual stream, a weight shared by two micro-batches) therefore simply
+//! receives both contributions, and nothing depends on the order of the calls. The buffers start
+//! at zero: [`ParamStore::zero_grad`] once per step for the parameters (so the gradients of
+//! several micro-batches add up to those of their union), and each model zeroes its
+//! activation-gradient buffers at the start of its `backward`. Two kinds of buffer are not
+//! gradients and are simply overwritten: scratch space a layer uses internally, and the loss
+//! layer's probabilities, which its backward turns into dlogits in place — the first gradient of
+//! every backward pass.
 
+pub mod adamw;
 pub mod attention;
-mod config;
 pub mod gelu;
 pub mod layernorm;
 pub mod linear;
-mod params;
+pub mod position;
+mod registry;
 mod rnn;
 pub mod rnn_cell;
 pub mod softmax_ce;
+mod spec;
+mod store;
 mod transformer;
 
-pub use config::{ModelConfig, ModelKind, RnnConfig, SizeOverrides, TransformerConfig, WorkSpan};
-pub use params::{At, Layout, Parameters, Span, TensorSpec};
-pub use rnn::Rnn;
-pub use transformer::Transformer;
+pub use adamw::AdamWConfig;
+pub use registry::{Entry, ModelConfig, ModelKind, MODELS};
+pub use rnn::{Rnn, RnnConfig};
+pub use spec::{ModelSpec, SizeOverrides, WorkSpan};
+pub use store::{At, Buffer, HostStore, Layout, ParamStore, Span, TensorSpec};
+pub use transformer::{Transformer, TransformerConfig};
 
-use crate::embed::embedding::EmbeddingInit;
+use serde::{Deserialize, Serialize};
+
+use crate::data::Vocab;
+use crate::embed::vectors::{align_into, WordVectors};
 use crate::error::Result;
-use crate::linalg::Par;
+use crate::linalg::Exec;
+
+/// The name of the token-embedding table in every model's layout (word vectors go there).
+pub const EMBEDDING: &str = "wte";
+
+/// How a model read row 0 of its last forward pass (what the dashboard draws).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Trace {
+    /// A model that reads all positions at once: attention weights (t, t) of every head, by
+    /// block then head.
+    pub attention: Option<Vec<Vec<Vec<f32>>>>,
+    /// A model that reads one position at a time: its hidden state's norm after each position.
+    pub hidden_norms: Option<Vec<f32>>,
+}
 
 /// What the trainer, the evaluator and the predictor need from a model.
+///
+/// The trait hands out no slices of the model's activations: a device backend keeps them where
+/// they are computed, and the host asks for what it needs through the `read_*` calls.
 pub trait LanguageModel: Send {
     fn config(&self) -> ModelConfig;
 
-    /// The flat parameter and gradient buffers.
-    fn parameters(&self) -> &Parameters;
+    /// Parameters, gradients and optimizer state.
+    fn store(&self) -> &dyn ParamStore;
 
-    fn parameters_mut(&mut self) -> &mut Parameters;
-
-    /// Names, shapes and offsets of the tensors in [`LanguageModel::params`].
-    fn layout(&self) -> &Layout {
-        &self.parameters().layout
-    }
-
-    /// All parameters, flat.
-    fn params(&self) -> &[f32] {
-        &self.parameters().values
-    }
-
-    /// Parameters and their gradients (same layout), for the optimizer.
-    fn params_and_grads(&mut self) -> (&mut [f32], &mut [f32]) {
-        let p = self.parameters_mut();
-        (&mut p.values, &mut p.grads)
-    }
+    fn store_mut(&mut self) -> &mut dyn ParamStore;
 
     /// Run the model on `inputs` (batch, seq). With `targets`, returns the mean cross-entropy.
-    /// Activations are kept for [`LanguageModel::backward`] and [`LanguageModel::probs`].
-    fn forward(&mut self, inputs: &[u32], targets: Option<&[u32]>, batch: usize, seq: usize, par: Par) -> Option<f32>;
+    /// Activations are kept for [`LanguageModel::backward`] and the read-backs.
+    fn forward(&mut self, inputs: &[u32], targets: Option<&[u32]>, batch: usize, seq: usize, exec: Exec)
+        -> Option<f32>;
 
-    /// Overwrite the gradients with those of the last forward's mean loss (which had targets).
-    fn backward(&mut self, par: Par);
+    /// Add into the parameter gradients those of `scale` × the mean loss of the last forward
+    /// (which had targets). `scale` = 1 for a whole batch; n_k / N for a micro-batch of n_k of
+    /// the step's N windows, so that the micro-batches' gradients add up to the batch's.
+    fn backward(&mut self, scale: f32, exec: Exec);
 
-    /// Next-token probabilities after position `t` of row `b` of the last forward.
-    fn probs(&self, b: usize, t: usize) -> &[f32];
+    /// Next-token probabilities after position `pos` of row `row` of the last forward (before
+    /// its backward, which turns them into gradients).
+    fn read_probs(&self, row: usize, pos: usize, out: &mut [f32]);
 
-    /// Cross-entropy of the prediction after position `t` of row `b` of the last forward.
-    fn losses(&self, b: usize, t: usize) -> f32;
+    /// The cross-entropy at every position of the last forward, (batch, seq) row-major.
+    fn read_losses(&self, out: &mut [f32]);
+
+    /// The most likely next token at every position of the last forward, (batch, seq) row-major.
+    fn read_argmax(&self, out: &mut [u32]);
+
+    /// How the model read row 0 of the last forward.
+    fn read_trace(&self) -> Trace {
+        Trace::default()
+    }
+
+    /// Seconds the last forward + backward spent in steps that must run one after another (a
+    /// recurrence); 0 for a model without such a chain.
+    fn chain_seconds(&self) -> f64 {
+        0.0
+    }
 
     fn kind(&self) -> ModelKind {
         self.config().kind()
     }
-
-    /// Seconds the last forward + backward spent in steps that must run one after another (the
-    /// RNN's recurrence); 0 for a model without such a chain.
-    fn sequential_seconds(&self) -> f64 {
-        0.0
-    }
-
-    /// Attention weights (t, t) of `head` in block `layer` for row 0 of the last forward
-    /// (Transformer only).
-    fn attention(&self, _layer: usize, _head: usize) -> Option<Vec<f32>> {
-        None
-    }
-
-    /// The norm of the hidden state after each position of row 0 of the last forward (RNN only).
-    fn hidden_norms(&self) -> Option<Vec<f32>> {
-        None
-    }
-}
-
-/// Build a model with fresh seeded weights (the init of bench-config.md), optionally starting
-/// its embedding table from given vectors.
-pub fn build(config: &ModelConfig, seed: u64, embeddings: Option<&EmbeddingInit>) -> Result<Box<dyn LanguageModel>> {
-    config.validate()?;
-    Ok(match config {
-        ModelConfig::Rnn(c) => Box::new(Rnn::new(*c, seed, embeddings)?),
-        ModelConfig::Transformer(c) => Box::new(Transformer::new(*c, seed, embeddings)?),
-    })
 }
 
 /// Start `model`'s embedding table from word vectors, aligned by word; words without a vector
 /// keep the model's own initialisation. Returns how many words were found.
-pub fn load_embeddings(
-    model: &mut dyn LanguageModel,
-    vocab: &crate::data::Vocab,
-    vectors: &crate::embed::vectors::WordVectors,
-) -> Result<usize> {
-    let wte = model.layout().get("wte").expect("both models have an embedding table").range();
-    crate::embed::vectors::align_into(&mut model.params_and_grads().0[wte], vocab, vectors)
+pub fn load_embeddings(model: &mut dyn LanguageModel, vocab: &Vocab, vectors: &WordVectors) -> Result<usize> {
+    let store = model.store_mut();
+    let range = store.layout().get(EMBEDDING).expect("every model has an embedding table").range();
+    let mut table = vec![0.0; range.len()];
+    store.read(Buffer::Values, range.start, &mut table);
+    let found = align_into(&mut table, vocab, vectors)?;
+    store.write(Buffer::Values, range.start, &table);
+    Ok(found)
 }

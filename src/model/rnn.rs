@@ -5,15 +5,34 @@
 //!     probs_t = softmax(h_t·W_out + b_out)  (t, b, v)   one linear layer over all t at once
 //! Activations are time-major (t, b, ·): the recurrence then reads one contiguous block per step.
 
-use crate::embed::embedding::{self, EmbeddingInit};
-use crate::error::Result;
-use crate::linalg::{self, Par};
+use serde::{Deserialize, Serialize};
+
+use crate::embed::embedding;
+use crate::linalg::{vecmath, Exec};
 use crate::rng::Rng;
 
-use super::params::{pair_mut, At, Layout, Parameters, Span};
-use super::{linear, rnn_cell, softmax_ce, LanguageModel, ModelConfig, RnnConfig};
+use super::registry::{Entry, ModelConfig};
+use super::spec::{check_range, ModelSpec, SizeOverrides, WorkSpan, MAX_WIDTH};
+use super::store::{pair_mut, At, HostStore, Layout, ParamStore, Span};
+use super::{linear, rnn_cell, softmax_ce, LanguageModel, Trace};
 
-/// Where each tensor lives in the flat parameter buffer.
+/// The registry's entry.
+pub const ENTRY: Entry = Entry {
+    name: "rnn",
+    about: "Elman RNN: reads a window one word at a time, each step waiting for the last",
+    standard: |vocab_size| ModelConfig::Rnn(RnnConfig { vocab_size, d_model: 128, hidden_size: 128 }),
+};
+
+/// Elman RNN sizes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RnnConfig {
+    pub vocab_size: usize,
+    /// Embedding width.
+    pub d_model: usize,
+    pub hidden_size: usize,
+}
+
+/// Where each tensor lives in the flat buffers.
 struct RnnParams {
     wte: Span,   // (vocab, d)
     w_xh: Span,  // (d, h)
@@ -21,6 +40,72 @@ struct RnnParams {
     w_hh: Span,  // (h, h)
     w_out: Span, // (h, vocab)
     b_out: Span, // (vocab)
+}
+
+impl RnnParams {
+    fn new(c: &RnnConfig, l: &mut Layout) -> Self {
+        let (v, d, h) = (c.vocab_size, c.d_model, c.hidden_size);
+        RnnParams {
+            wte: l.add(super::EMBEDDING, &[v, d]),
+            w_xh: l.add("w_xh", &[d, h]),
+            b_h: l.add("b_h", &[h]),
+            w_hh: l.add("w_hh", &[h, h]),
+            w_out: l.add("w_out", &[h, v]),
+            b_out: l.add("b_out", &[v]),
+        }
+    }
+}
+
+impl ModelSpec for RnnConfig {
+    fn name(&self) -> &'static str {
+        ENTRY.name
+    }
+
+    fn layout(&self) -> Layout {
+        let mut l = Layout::default();
+        RnnParams::new(self, &mut l);
+        l
+    }
+
+    fn vocab_size(&self) -> usize {
+        self.vocab_size
+    }
+
+    fn d_model(&self) -> usize {
+        self.d_model
+    }
+
+    fn context_len(&self) -> Option<usize> {
+        None
+    }
+
+    fn train_flops_per_token(&self, _seq_len: usize) -> f64 {
+        let (v, d, h) = (self.vocab_size, self.d_model, self.hidden_size);
+        3.0 * (2 * (d * h + h * h + h * v)) as f64
+    }
+
+    /// The chain runs through every word of a window — h_t = tanh(… + h_{t−1}·W_hh) — so the
+    /// span grows with the sequence length: the first word's input projection, every step of
+    /// the recurrence, the last word's head; ×3 for the backward pass.
+    fn work_span(&self, batch: usize, seq_len: usize) -> WorkSpan {
+        let (v, d, h) = (self.vocab_size, self.d_model, self.hidden_size);
+        let work = (batch * seq_len) as f64 * self.train_flops_per_token(seq_len);
+        let span = 3.0 * (2.0 * (d * h) as f64 + seq_len as f64 * 2.0 * (h * h) as f64 + 2.0 * (h * v) as f64);
+        WorkSpan { work, span, critical_path: seq_len }
+    }
+
+    fn resize(&mut self, sizes: &SizeOverrides, _seq_len: usize) {
+        self.d_model = sizes.d_model.unwrap_or(self.d_model);
+        self.hidden_size = sizes.hidden_size.or(sizes.d_model).unwrap_or(self.hidden_size);
+    }
+
+    fn validate_sizes(&self) -> crate::error::Result<()> {
+        check_range("hidden size", self.hidden_size, MAX_WIDTH)
+    }
+
+    fn build(&self, seed: u64) -> Box<dyn LanguageModel> {
+        Box::new(Rnn::new(*self, seed))
+    }
 }
 
 /// Activations for one (batch, seq), allocated once and reused by every step of that shape.
@@ -35,9 +120,15 @@ struct RnnActs {
     hs: Vec<f32>,      // (t, b, h)
     probs: Vec<f32>,   // (t, b, v); dlogits after backward
     losses: Vec<f32>,  // (t, b)
-    dhs: Vec<f32>,     // (t, b, h)
-    dp: Vec<f32>,      // (t, b, h)
-    demb: Vec<f32>,    // (t, b, d)
+    // Gradients of the activations, zeroed at the start of each backward.
+    dhs: Vec<f32>,  // (t, b, h)
+    dp: Vec<f32>,   // (t, b, h)
+    demb: Vec<f32>, // (t, b, d)
+    // Scratch of the recurrence's backward.
+    dz: Vec<f32>,    // (t, b, h)
+    carry: Vec<f32>, // (b, h)
+    /// Whether `probs` holds gradients (backward ran since the last forward).
+    probs_consumed: bool,
     /// Seconds spent in the recurrence by the last forward + backward.
     sequential: f64,
 }
@@ -46,33 +137,24 @@ struct RnnActs {
 pub struct Rnn {
     config: RnnConfig,
     p: RnnParams,
-    store: Parameters,
+    store: HostStore,
     acts: RnnActs,
 }
 
 impl Rnn {
-    pub fn new(config: RnnConfig, seed: u64, embeddings: Option<&EmbeddingInit>) -> Result<Self> {
-        let (v, d, h) = (config.vocab_size, config.d_model, config.hidden_size);
+    pub fn new(config: RnnConfig, seed: u64) -> Self {
         let mut layout = Layout::default();
-        let p = RnnParams {
-            wte: layout.add("wte", &[v, d]),
-            w_xh: layout.add("w_xh", &[d, h]),
-            b_h: layout.add("b_h", &[h]),
-            w_hh: layout.add("w_hh", &[h, h]),
-            w_out: layout.add("w_out", &[h, v]),
-            b_out: layout.add("b_out", &[v]),
-        };
-        let mut store = Parameters::new(layout);
+        let p = RnnParams::new(&config, &mut layout);
+        let mut store = HostStore::new(layout);
         let params = &mut store.values[..];
         let rng = Rng::new(seed);
         // E ~ N(0, 1): with a small init the un-normalised RNN idles near the unigram loss.
-        let init = embeddings.cloned().unwrap_or(EmbeddingInit::Normal { std: 1.0 });
-        embedding::init(params.at_mut(p.wte), &init, &mut rng.fork(1))?;
-        let bound = 1.0 / (h as f32).sqrt();
+        rng.fork(1).fill_normal(params.at_mut(p.wte), 1.0);
+        let bound = 1.0 / (config.hidden_size as f32).sqrt();
         rng.fork(2).fill_uniform(params.at_mut(p.w_xh), bound);
         rng.fork(3).fill_uniform(params.at_mut(p.w_hh), bound);
         rng.fork(4).fill_normal(params.at_mut(p.w_out), 0.02);
-        Ok(Rnn { config, p, store, acts: RnnActs::default() })
+        Rnn { config, p, store, acts: RnnActs::default() }
     }
 
     fn ensure_acts(&mut self, batch: usize, seq: usize) {
@@ -83,21 +165,30 @@ impl Rnn {
         }
         let (d, h, v) = (self.config.d_model, self.config.hidden_size, self.config.vocab_size);
         let n = batch * seq;
+        let z = |len: usize| vec![0.0f32; len];
         self.acts = RnnActs {
             capacity: batch,
             batch,
             seq,
             tokens: vec![0; n],
             targets: vec![0; n],
-            emb: vec![0.0; n * d],
-            hs: vec![0.0; n * h],
-            probs: vec![0.0; n * v],
-            losses: vec![0.0; n],
-            dhs: vec![0.0; n * h],
-            dp: vec![0.0; n * h],
-            demb: vec![0.0; n * d],
+            emb: z(n * d),
+            hs: z(n * h),
+            probs: z(n * v),
+            losses: z(n),
+            dhs: z(n * h),
+            dp: z(n * h),
+            demb: z(n * d),
+            dz: z(n * h),
+            carry: z(batch * h),
+            probs_consumed: false,
             sequential: 0.0,
         };
+    }
+
+    /// The row of position `pos` of window `row` in the time-major activations.
+    fn at(&self, row: usize, pos: usize) -> usize {
+        pos * self.acts.batch + row
     }
 }
 
@@ -115,19 +206,20 @@ impl LanguageModel for Rnn {
         ModelConfig::Rnn(self.config)
     }
 
-    fn parameters(&self) -> &Parameters {
+    fn store(&self) -> &dyn ParamStore {
         &self.store
     }
 
-    fn parameters_mut(&mut self) -> &mut Parameters {
+    fn store_mut(&mut self) -> &mut dyn ParamStore {
         &mut self.store
     }
 
-    fn forward(&mut self, inputs: &[u32], targets: Option<&[u32]>, b: usize, t: usize, par: Par) -> Option<f32> {
+    fn forward(&mut self, inputs: &[u32], targets: Option<&[u32]>, b: usize, t: usize, exec: Exec) -> Option<f32> {
         self.ensure_acts(b, t);
         let (d, h, v) = (self.config.d_model, self.config.hidden_size, self.config.vocab_size);
-        let (n, p, w) = (b * t, &self.p, &self.store.values[..]);
+        let (n, p, w, par) = (b * t, &self.p, &self.store.values[..], exec.par);
         let a = &mut self.acts;
+        a.probs_consumed = false;
         to_time_major(&mut a.tokens, inputs, b, t);
         if let Some(targets) = targets {
             to_time_major(&mut a.targets, targets, b, t);
@@ -143,49 +235,70 @@ impl LanguageModel for Rnn {
         targets.map(|_| softmax_ce::mean(&a.losses[..n]))
     }
 
-    fn backward(&mut self, par: Par) {
+    fn backward(&mut self, scale: f32, exec: Exec) {
         let (d, h, v) = (self.config.d_model, self.config.hidden_size, self.config.vocab_size);
         let (b, t) = (self.acts.batch, self.acts.seq);
-        let (n, p, w) = (b * t, &self.p, &self.store.values[..]);
+        let (n, p, w, par) = (b * t, &self.p, &self.store.values[..], exec.par);
         let (a, g) = (&mut self.acts, &mut self.store.grads[..]);
-        g.fill(0.0);
-        softmax_ce::backward(&mut a.probs, &a.targets, 1.0 / n as f32, n, v, par);
+        for buf in [&mut a.dhs[..n * h], &mut a.dp[..n * h], &mut a.demb[..n * d]] {
+            buf.fill(0.0);
+        }
+        a.probs_consumed = true;
+        softmax_ce::backward(&mut a.probs, &a.targets, scale / n as f32, n, v, par);
         let (dw, db) = pair_mut(g, p.w_out, p.b_out);
         linear::backward(Some(&mut a.dhs), dw, db, &a.probs, &a.hs, w.at(p.w_out), n, h, v, par);
         let chain = std::time::Instant::now();
-        rnn_cell::backward(&mut a.dp, g.at_mut(p.w_hh), &mut a.dhs, &a.hs, w.at(p.w_hh), t, b, h, par);
+        rnn_cell::backward(
+            &mut a.dp,
+            g.at_mut(p.w_hh),
+            &mut a.dz,
+            &mut a.carry,
+            &a.dhs,
+            &a.hs,
+            w.at(p.w_hh),
+            t,
+            b,
+            h,
+            par,
+        );
         a.sequential += chain.elapsed().as_secs_f64();
         let (dw, db) = pair_mut(g, p.w_xh, p.b_h);
         linear::backward(Some(&mut a.demb), dw, db, &a.dp, &a.emb, w.at(p.w_xh), n, d, h, par);
         embedding::backward(g.at_mut(p.wte), &a.demb[..n * d], &a.tokens[..n], d);
     }
 
-    fn probs(&self, b: usize, t: usize) -> &[f32] {
-        let v = self.config.vocab_size;
-        let i = t * self.acts.batch + b;
-        &self.acts.probs[i * v..(i + 1) * v]
+    fn read_probs(&self, row: usize, pos: usize, out: &mut [f32]) {
+        assert!(!self.acts.probs_consumed, "read_probs after backward: run forward again");
+        let (v, i) = (self.config.vocab_size, self.at(row, pos));
+        out.copy_from_slice(&self.acts.probs[i * v..(i + 1) * v]);
     }
 
-    fn losses(&self, b: usize, t: usize) -> f32 {
-        self.acts.losses[t * self.acts.batch + b]
+    fn read_losses(&self, out: &mut [f32]) {
+        let (b, t) = (self.acts.batch, self.acts.seq);
+        for (k, o) in out[..b * t].iter_mut().enumerate() {
+            *o = self.acts.losses[self.at(k / t, k % t)];
+        }
     }
 
-    fn sequential_seconds(&self) -> f64 {
-        self.acts.sequential
+    fn read_argmax(&self, out: &mut [u32]) {
+        assert!(!self.acts.probs_consumed, "read_argmax after backward: run forward again");
+        let (b, t, v) = (self.acts.batch, self.acts.seq, self.config.vocab_size);
+        for (k, o) in out[..b * t].iter_mut().enumerate() {
+            let i = self.at(k / t, k % t);
+            *o = softmax_ce::argmax(&self.acts.probs[i * v..(i + 1) * v]) as u32;
+        }
     }
 
-    fn hidden_norms(&self) -> Option<Vec<f32>> {
+    fn read_trace(&self) -> Trace {
         let (b, h) = (self.acts.batch, self.config.hidden_size);
-        Some(
-            (0..self.acts.seq)
-                .map(|t| {
-                    linalg::vecmath::dot(
-                        &self.acts.hs[t * b * h..t * b * h + h],
-                        &self.acts.hs[t * b * h..t * b * h + h],
-                    )
-                    .sqrt()
-                })
-                .collect(),
-        )
+        let norm = |t: usize| {
+            let state = &self.acts.hs[t * b * h..t * b * h + h];
+            vecmath::dot(state, state).sqrt()
+        };
+        Trace { attention: None, hidden_norms: Some((0..self.acts.seq).map(norm).collect()) }
+    }
+
+    fn chain_seconds(&self) -> f64 {
+        self.acts.sequential
     }
 }

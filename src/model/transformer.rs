@@ -6,15 +6,48 @@
 //!     probs = softmax(LN_f(x)·W_out + b_out)                 (b, t, v)
 //! Every layer handles all b·t positions at once; nothing runs position by position.
 
-use crate::embed::embedding::{self, EmbeddingInit};
-use crate::error::Result;
-use crate::linalg::{vecmath, Par};
+use serde::{Deserialize, Serialize};
+
+use crate::embed::embedding;
+use crate::error::{Error, Result};
+use crate::linalg::{vecmath, Exec};
 use crate::rng::Rng;
 
-use super::params::{pair_mut, At, Layout, Parameters, Span};
-use super::{attention, gelu, layernorm, linear, softmax_ce, LanguageModel, ModelConfig, TransformerConfig};
+use super::registry::{Entry, ModelConfig};
+use super::spec::{check_range, ModelSpec, SizeOverrides, WorkSpan, MAX_CONTEXT, MAX_LAYERS, MAX_WIDTH};
+use super::store::{pair_mut, At, HostStore, Layout, ParamStore, Span};
+use super::{attention, gelu, layernorm, linear, position, softmax_ce, LanguageModel, Trace};
 
-/// One block's tensors in the flat parameter buffer.
+/// The registry's entry.
+pub const ENTRY: Entry = Entry {
+    name: "transformer",
+    about: "decoder-only Transformer: reads every word of a window at once",
+    standard: |vocab_size| {
+        ModelConfig::Transformer(TransformerConfig {
+            vocab_size,
+            d_model: 128,
+            n_heads: 4,
+            n_layers: 2,
+            context_len: 64,
+            mlp_size: 512,
+        })
+    },
+};
+
+/// Decoder-only Transformer sizes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TransformerConfig {
+    pub vocab_size: usize,
+    pub d_model: usize,
+    pub n_heads: usize,
+    pub n_layers: usize,
+    /// Longest window the learned positions cover.
+    pub context_len: usize,
+    /// Width of the MLP's hidden layer (4 · d_model in the standard config).
+    pub mlp_size: usize,
+}
+
+/// One block's tensors in the flat buffers.
 struct BlockParams {
     ln1_g: Span,  // (c)
     ln1_b: Span,  // (c)
@@ -40,6 +73,120 @@ struct TransformerParams {
     b_out: Span, // (vocab)
 }
 
+impl TransformerParams {
+    fn new(config: &TransformerConfig, l: &mut Layout) -> Self {
+        let (v, c, m) = (config.vocab_size, config.d_model, config.mlp_size);
+        let wte = l.add(super::EMBEDDING, &[v, c]);
+        let wpe = l.add("wpe", &[config.context_len, c]);
+        let blocks = (0..config.n_layers)
+            .map(|i| BlockParams {
+                ln1_g: l.add(format!("blocks.{i}.ln1.g"), &[c]),
+                ln1_b: l.add(format!("blocks.{i}.ln1.b"), &[c]),
+                w_qkv: l.add(format!("blocks.{i}.attn.w_qkv"), &[c, 3 * c]),
+                b_qkv: l.add(format!("blocks.{i}.attn.b_qkv"), &[3 * c]),
+                w_o: l.add(format!("blocks.{i}.attn.w_o"), &[c, c]),
+                b_o: l.add(format!("blocks.{i}.attn.b_o"), &[c]),
+                ln2_g: l.add(format!("blocks.{i}.ln2.g"), &[c]),
+                ln2_b: l.add(format!("blocks.{i}.ln2.b"), &[c]),
+                w_fc: l.add(format!("blocks.{i}.mlp.w_fc"), &[c, m]),
+                b_fc: l.add(format!("blocks.{i}.mlp.b_fc"), &[m]),
+                w_proj: l.add(format!("blocks.{i}.mlp.w_proj"), &[m, c]),
+                b_proj: l.add(format!("blocks.{i}.mlp.b_proj"), &[c]),
+            })
+            .collect();
+        TransformerParams {
+            wte,
+            wpe,
+            blocks,
+            lnf_g: l.add("lnf.g", &[c]),
+            lnf_b: l.add("lnf.b", &[c]),
+            w_out: l.add("w_out", &[c, v]),
+            b_out: l.add("b_out", &[v]),
+        }
+    }
+}
+
+impl ModelSpec for TransformerConfig {
+    fn name(&self) -> &'static str {
+        ENTRY.name
+    }
+
+    fn layout(&self) -> Layout {
+        let mut l = Layout::default();
+        TransformerParams::new(self, &mut l);
+        l
+    }
+
+    fn vocab_size(&self) -> usize {
+        self.vocab_size
+    }
+
+    fn d_model(&self) -> usize {
+        self.d_model
+    }
+
+    fn context_len(&self) -> Option<usize> {
+        Some(self.context_len)
+    }
+
+    /// Per block: q/k/v, the output projection and the MLP, and the two attention products
+    /// (q·kᵀ and A·v, computed over the full t × t square); then the head.
+    fn train_flops_per_token(&self, seq_len: usize) -> f64 {
+        let (v, d, m, t) = (self.vocab_size, self.d_model, self.mlp_size, seq_len);
+        let block = 2 * (d * 3 * d + d * d + 2 * d * m) + 4 * t * d;
+        3.0 * (self.n_layers * block + 2 * d * v) as f64
+    }
+
+    /// The chain runs through one word per block — that word's attention reads all the
+    /// window's keys, but the blocks are the only steps that wait for each other — so the
+    /// critical path is the number of blocks at any window length.
+    fn work_span(&self, batch: usize, seq_len: usize) -> WorkSpan {
+        let (v, d, m, t) = (self.vocab_size, self.d_model, self.mlp_size, seq_len);
+        let work = (batch * seq_len) as f64 * self.train_flops_per_token(seq_len);
+        // One word through each block: q/k/v, attention over t keys, output projection, MLP;
+        // then the head. ×3 for the backward pass.
+        let block = 2 * d * 3 * d + 4 * t * d + 2 * d * d + 4 * d * m;
+        let span = 3.0 * (self.n_layers * block + 2 * d * v) as f64;
+        WorkSpan { work, span, critical_path: self.n_layers }
+    }
+
+    /// Attention's 4·T·d FLOPs per token overtake the rest of a block, 2·(4d² + 2dm), at
+    /// T = 2d + m.
+    fn window_crossover(&self) -> Option<usize> {
+        Some(2 * self.d_model + self.mlp_size)
+    }
+
+    fn resize(&mut self, sizes: &SizeOverrides, seq_len: usize) {
+        self.d_model = sizes.d_model.unwrap_or(self.d_model);
+        self.mlp_size = 4 * self.d_model;
+        self.n_heads = sizes.n_heads.unwrap_or(self.n_heads);
+        self.n_layers = sizes.n_layers.unwrap_or(self.n_layers);
+        self.context_len = sizes.context_len.unwrap_or(seq_len);
+    }
+
+    fn validate_sizes(&self) -> Result<()> {
+        check_range("heads", self.n_heads, self.d_model)?;
+        check_range("layers", self.n_layers, MAX_LAYERS)?;
+        check_range("context length", self.context_len, MAX_CONTEXT)?;
+        check_range("MLP size", self.mlp_size, 4 * MAX_WIDTH)?;
+        if !self.d_model.is_multiple_of(self.n_heads) {
+            let mut near: Vec<usize> = (1..=self.d_model.min(64)).filter(|h| self.d_model.is_multiple_of(*h)).collect();
+            near.sort_by_key(|&h| h.abs_diff(self.n_heads));
+            let near: Vec<String> = near.iter().take(3).map(|h| h.to_string()).collect();
+            return Err(Error::config(
+                "heads",
+                self.n_heads,
+                format!("the width {} must be divisible by the number of heads; try {}", self.d_model, near.join(", ")),
+            ));
+        }
+        Ok(())
+    }
+
+    fn build(&self, seed: u64) -> Box<dyn LanguageModel> {
+        Box::new(Transformer::new(*self, seed))
+    }
+}
+
 /// One block's activations for (b, t); the block's input is the previous block's `out`.
 #[derive(Default)]
 struct BlockActs {
@@ -58,6 +205,17 @@ struct BlockActs {
     out: Vec<f32>,       // (b, t, c) resid_mid + MLP
 }
 
+/// The gradients of one block's activations (the residual stream's gradient is shared).
+#[derive(Default)]
+struct BlockGrads {
+    dln1: Vec<f32>,     // (b, t, c)
+    dqkv: Vec<f32>,     // (b, t, 3c)
+    datty: Vec<f32>,    // (b, t, c)
+    dln2: Vec<f32>,     // (b, t, c)
+    dfc: Vec<f32>,      // (b, t, m)
+    dfc_gelu: Vec<f32>, // (b, t, m)
+}
+
 #[derive(Default)]
 struct Acts {
     capacity: usize,
@@ -72,60 +230,30 @@ struct Acts {
     lnf_rstd: Vec<f32>, // (b, t)
     probs: Vec<f32>,    // (b, t, v); dlogits after backward
     losses: Vec<f32>,   // (b, t)
-    // Gradient scratch, reused by every block on the way back.
-    dresid: Vec<f32>,  // (b, t, c)
-    dln: Vec<f32>,     // (b, t, c)
-    datty: Vec<f32>,   // (b, t, c)
-    dqkv: Vec<f32>,    // (b, t, 3c)
-    datt: Vec<f32>,    // (b, t, t)
-    dfc: Vec<f32>,     // (b, t, m)
-    dfc_out: Vec<f32>, // (b, t, m)
+    // Gradients of the activations, zeroed at the start of each backward.
+    dresid: Vec<f32>, // (b, t, c) the residual stream, from the top block down to the embeddings
+    dlnf: Vec<f32>,   // (b, t, c)
+    dblocks: Vec<BlockGrads>,
+    datt: Vec<f32>, // (b, t, t) attention's scratch
+    probs_consumed: bool,
 }
 
 /// A decoder-only Transformer language model.
 pub struct Transformer {
     config: TransformerConfig,
     p: TransformerParams,
-    store: Parameters,
+    store: HostStore,
     acts: Acts,
 }
 
 impl Transformer {
-    pub fn new(config: TransformerConfig, seed: u64, embeddings: Option<&EmbeddingInit>) -> Result<Self> {
-        let (v, c, m) = (config.vocab_size, config.d_model, config.mlp_size);
-        let mut l = Layout::default();
-        let wte = l.add("wte", &[v, c]);
-        let wpe = l.add("wpe", &[config.context_len, c]);
-        let blocks = (0..config.n_layers)
-            .map(|i| BlockParams {
-                ln1_g: l.add(format!("blocks.{i}.ln1.g"), &[c]),
-                ln1_b: l.add(format!("blocks.{i}.ln1.b"), &[c]),
-                w_qkv: l.add(format!("blocks.{i}.attn.w_qkv"), &[c, 3 * c]),
-                b_qkv: l.add(format!("blocks.{i}.attn.b_qkv"), &[3 * c]),
-                w_o: l.add(format!("blocks.{i}.attn.w_o"), &[c, c]),
-                b_o: l.add(format!("blocks.{i}.attn.b_o"), &[c]),
-                ln2_g: l.add(format!("blocks.{i}.ln2.g"), &[c]),
-                ln2_b: l.add(format!("blocks.{i}.ln2.b"), &[c]),
-                w_fc: l.add(format!("blocks.{i}.mlp.w_fc"), &[c, m]),
-                b_fc: l.add(format!("blocks.{i}.mlp.b_fc"), &[m]),
-                w_proj: l.add(format!("blocks.{i}.mlp.w_proj"), &[m, c]),
-                b_proj: l.add(format!("blocks.{i}.mlp.b_proj"), &[c]),
-            })
-            .collect::<Vec<_>>();
-        let p = TransformerParams {
-            wte,
-            wpe,
-            blocks,
-            lnf_g: l.add("lnf.g", &[c]),
-            lnf_b: l.add("lnf.b", &[c]),
-            w_out: l.add("w_out", &[c, v]),
-            b_out: l.add("b_out", &[v]),
-        };
-        let mut store = Parameters::new(l);
+    pub fn new(config: TransformerConfig, seed: u64) -> Self {
+        let mut layout = Layout::default();
+        let p = TransformerParams::new(&config, &mut layout);
+        let mut store = HostStore::new(layout);
         let params = &mut store.values[..];
         let rng = Rng::new(seed);
-        let init = embeddings.cloned().unwrap_or(EmbeddingInit::Normal { std: 0.02 });
-        embedding::init(params.at_mut(p.wte), &init, &mut rng.fork(1))?;
+        rng.fork(1).fill_normal(params.at_mut(p.wte), 0.02);
         let mut normal = vec![p.wpe, p.w_out];
         for b in &p.blocks {
             normal.extend([b.w_qkv, b.w_o, b.w_fc, b.w_proj]);
@@ -137,7 +265,7 @@ impl Transformer {
         for (i, r) in normal.into_iter().enumerate() {
             rng.fork(2 + i as u64).fill_normal(params.at_mut(r), 0.02);
         }
-        Ok(Transformer { config, p, store, acts: Acts::default() })
+        Transformer { config, p, store, acts: Acts::default() }
     }
 
     fn ensure_acts(&mut self, batch: usize, seq: usize) {
@@ -164,6 +292,14 @@ impl Transformer {
             fc_gelu: z(n * m),
             out: z(n * c),
         };
+        let grads = || BlockGrads {
+            dln1: z(n * c),
+            dqkv: z(n * 3 * c),
+            datty: z(n * c),
+            dln2: z(n * c),
+            dfc: z(n * m),
+            dfc_gelu: z(n * m),
+        };
         self.acts = Acts {
             capacity: batch,
             batch,
@@ -178,12 +314,10 @@ impl Transformer {
             probs: z(n * v),
             losses: z(n),
             dresid: z(n * c),
-            dln: z(n * c),
-            datty: z(n * c),
-            dqkv: z(n * 3 * c),
+            dlnf: z(n * c),
+            dblocks: (0..self.config.n_layers).map(|_| grads()).collect(),
             datt: z(batch * seq * seq),
-            dfc: z(n * m),
-            dfc_out: z(n * m),
+            probs_consumed: false,
         };
     }
 }
@@ -193,29 +327,27 @@ impl LanguageModel for Transformer {
         ModelConfig::Transformer(self.config)
     }
 
-    fn parameters(&self) -> &Parameters {
+    fn store(&self) -> &dyn ParamStore {
         &self.store
     }
 
-    fn parameters_mut(&mut self) -> &mut Parameters {
+    fn store_mut(&mut self) -> &mut dyn ParamStore {
         &mut self.store
     }
 
-    fn forward(&mut self, inputs: &[u32], targets: Option<&[u32]>, b: usize, t: usize, par: Par) -> Option<f32> {
+    fn forward(&mut self, inputs: &[u32], targets: Option<&[u32]>, b: usize, t: usize, exec: Exec) -> Option<f32> {
         assert!(t <= self.config.context_len, "window of {t} exceeds the context of {}", self.config.context_len);
         self.ensure_acts(b, t);
         let TransformerConfig { vocab_size: v, d_model: c, mlp_size: m, n_heads: nh, .. } = self.config;
-        let (n, p, w) = (b * t, &self.p, &self.store.values[..]);
+        let (n, p, w, par) = (b * t, &self.p, &self.store.values[..], exec.par);
         let a = &mut self.acts;
+        a.probs_consumed = false;
         a.tokens[..n].copy_from_slice(inputs);
         if let Some(targets) = targets {
             a.targets[..n].copy_from_slice(targets);
         }
         embedding::forward(&mut a.encoded[..n * c], inputs, w.at(p.wte), c);
-        for (i, row) in a.encoded[..n * c].chunks_exact_mut(c).enumerate() {
-            let pos = (i % t) * c;
-            vecmath::add_assign(row, &w[p.wpe.start + pos..p.wpe.start + pos + c]);
-        }
+        position::forward(&mut a.encoded, w.at(p.wpe), n, t, c);
         for (l, bp) in p.blocks.iter().enumerate() {
             let (done, rest) = a.blocks.split_at_mut(l);
             let x = if l == 0 { &a.encoded } else { &done[l - 1].out };
@@ -259,34 +391,43 @@ impl LanguageModel for Transformer {
         targets.map(|_| softmax_ce::mean(&a.losses[..n]))
     }
 
-    fn backward(&mut self, par: Par) {
+    fn backward(&mut self, scale: f32, exec: Exec) {
         let TransformerConfig { vocab_size: v, d_model: c, mlp_size: m, n_heads: nh, .. } = self.config;
         let (b, t) = (self.acts.batch, self.acts.seq);
-        let (n, p, w) = (b * t, &self.p, &self.store.values[..]);
+        let (n, p, w, par) = (b * t, &self.p, &self.store.values[..], exec.par);
         let (a, g) = (&mut self.acts, &mut self.store.grads[..]);
-        g.fill(0.0);
-        softmax_ce::backward(&mut a.probs, &a.targets, 1.0 / n as f32, n, v, par);
-        let (dw, db) = pair_mut(g, p.w_out, p.b_out);
-        linear::backward(Some(&mut a.dln), dw, db, &a.probs, &a.lnf, w.at(p.w_out), n, c, v, par);
         a.dresid[..n * c].fill(0.0);
+        a.dlnf[..n * c].fill(0.0);
+        for d in &mut a.dblocks {
+            for buf in [&mut d.dln1, &mut d.datty, &mut d.dln2] {
+                buf[..n * c].fill(0.0);
+            }
+            d.dqkv[..n * 3 * c].fill(0.0);
+            d.dfc[..n * m].fill(0.0);
+            d.dfc_gelu[..n * m].fill(0.0);
+        }
+        a.probs_consumed = true;
+        softmax_ce::backward(&mut a.probs, &a.targets, scale / n as f32, n, v, par);
+        let (dw, db) = pair_mut(g, p.w_out, p.b_out);
+        linear::backward(Some(&mut a.dlnf), dw, db, &a.probs, &a.lnf, w.at(p.w_out), n, c, v, par);
         let x = a.blocks.last().map_or(&a.encoded, |k| &k.out);
         let (dg, db) = pair_mut(g, p.lnf_g, p.lnf_b);
-        layernorm::backward(&mut a.dresid, dg, db, &a.dln, x, &a.lnf_mean, &a.lnf_rstd, w.at(p.lnf_g), n, c, par);
+        layernorm::backward(&mut a.dresid, dg, db, &a.dlnf, x, &a.lnf_mean, &a.lnf_rstd, w.at(p.lnf_g), n, c, par);
         // a.dresid is now d(loss)/d(output of the last block); walk the blocks backwards.
         for (l, bp) in p.blocks.iter().enumerate().rev() {
             let x = if l == 0 { &a.encoded } else { &a.blocks[l - 1].out };
-            let k = &a.blocks[l];
+            let (k, d) = (&a.blocks[l], &mut a.dblocks[l]);
             let (dw, db) = pair_mut(g, bp.w_proj, bp.b_proj);
-            linear::backward(Some(&mut a.dfc_out), dw, db, &a.dresid, &k.fc_gelu, w.at(bp.w_proj), n, m, c, par);
-            gelu::backward(&mut a.dfc, &a.dfc_out[..n * m], &k.fc[..n * m], par);
+            linear::backward(Some(&mut d.dfc_gelu), dw, db, &a.dresid, &k.fc_gelu, w.at(bp.w_proj), n, m, c, par);
+            gelu::backward(&mut d.dfc, &d.dfc_gelu[..n * m], &k.fc[..n * m], par);
             let (dw, db) = pair_mut(g, bp.w_fc, bp.b_fc);
-            linear::backward(Some(&mut a.dln), dw, db, &a.dfc, &k.ln2, w.at(bp.w_fc), n, c, m, par);
+            linear::backward(Some(&mut d.dln2), dw, db, &d.dfc, &k.ln2, w.at(bp.w_fc), n, c, m, par);
             let (dg, db) = pair_mut(g, bp.ln2_g, bp.ln2_b);
             layernorm::backward(
                 &mut a.dresid,
                 dg,
                 db,
-                &a.dln,
+                &d.dln2,
                 &k.resid_mid,
                 &k.ln2_mean,
                 &k.ln2_rstd,
@@ -297,33 +438,39 @@ impl LanguageModel for Transformer {
             );
             // a.dresid is now d/d(resid_mid): the MLP branch and the skip connection summed.
             let (dw, db) = pair_mut(g, bp.w_o, bp.b_o);
-            linear::backward(Some(&mut a.datty), dw, db, &a.dresid, &k.atty, w.at(bp.w_o), n, c, c, par);
-            attention::backward(&mut a.dqkv, &mut a.datt, &a.datty, &k.qkv, &k.att, b, t, c, nh, par);
+            linear::backward(Some(&mut d.datty), dw, db, &a.dresid, &k.atty, w.at(bp.w_o), n, c, c, par);
+            attention::backward(&mut d.dqkv, &mut a.datt, &d.datty, &k.qkv, &k.att, b, t, c, nh, par);
             let (dw, db) = pair_mut(g, bp.w_qkv, bp.b_qkv);
-            linear::backward(Some(&mut a.dln), dw, db, &a.dqkv, &k.ln1, w.at(bp.w_qkv), n, c, 3 * c, par);
+            linear::backward(Some(&mut d.dln1), dw, db, &d.dqkv, &k.ln1, w.at(bp.w_qkv), n, c, 3 * c, par);
             let (dg, db) = pair_mut(g, bp.ln1_g, bp.ln1_b);
-            layernorm::backward(&mut a.dresid, dg, db, &a.dln, x, &k.ln1_mean, &k.ln1_rstd, w.at(bp.ln1_g), n, c, par);
+            layernorm::backward(&mut a.dresid, dg, db, &d.dln1, x, &k.ln1_mean, &k.ln1_rstd, w.at(bp.ln1_g), n, c, par);
         }
+        // a.dresid is now d(loss)/d(x_0), x_0 = E[token] + P[position].
         embedding::backward(g.at_mut(p.wte), &a.dresid[..n * c], &a.tokens[..n], c);
-        for (i, row) in a.dresid[..n * c].chunks_exact(c).enumerate() {
-            let pos = p.wpe.start + (i % t) * c;
-            vecmath::add_assign(&mut g[pos..pos + c], row);
-        }
+        position::backward(g.at_mut(p.wpe), &a.dresid, n, t, c);
     }
 
-    fn probs(&self, b: usize, t: usize) -> &[f32] {
-        let v = self.config.vocab_size;
-        let i = b * self.acts.seq + t;
-        &self.acts.probs[i * v..(i + 1) * v]
+    fn read_probs(&self, row: usize, pos: usize, out: &mut [f32]) {
+        assert!(!self.acts.probs_consumed, "read_probs after backward: run forward again");
+        let (v, i) = (self.config.vocab_size, row * self.acts.seq + pos);
+        out.copy_from_slice(&self.acts.probs[i * v..(i + 1) * v]);
     }
 
-    fn losses(&self, b: usize, t: usize) -> f32 {
-        self.acts.losses[b * self.acts.seq + t]
+    fn read_losses(&self, out: &mut [f32]) {
+        let n = self.acts.batch * self.acts.seq;
+        out[..n].copy_from_slice(&self.acts.losses[..n]);
     }
 
-    fn attention(&self, layer: usize, head: usize) -> Option<Vec<f32>> {
-        let t = self.acts.seq;
-        let block = self.acts.blocks.get(layer)?;
-        (head < self.config.n_heads).then(|| block.att[head * t * t..(head + 1) * t * t].to_vec())
+    fn read_argmax(&self, out: &mut [u32]) {
+        assert!(!self.acts.probs_consumed, "read_argmax after backward: run forward again");
+        let n = self.acts.batch * self.acts.seq;
+        softmax_ce::argmax_rows(&mut out[..n], &self.acts.probs[..n * self.config.vocab_size], self.config.vocab_size);
+    }
+
+    fn read_trace(&self) -> Trace {
+        let (t, heads) = (self.acts.seq, self.config.n_heads);
+        let attention =
+            self.acts.blocks.iter().map(|k| (0..heads).map(|h| k.att[h * t * t..(h + 1) * t * t].to_vec()).collect());
+        Trace { attention: Some(attention.collect()), hidden_norms: None }
     }
 }

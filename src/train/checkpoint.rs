@@ -9,24 +9,23 @@
 //! parameters, m, v           3 × n f32 (AdamW's moments, for an exact resume)
 //! CRC-32 of all of the above u32
 //! ```
-//! Sizes are checked against the file length before anything is allocated, and the CRC catches
-//! corruption. Files are written to a temporary name and renamed, so a crash never leaves a
-//! half-written checkpoint under the real name.
+//! Sizes are checked against the file length (with checked arithmetic) before anything is
+//! allocated, and the CRC catches corruption. Files are written to a temporary name and renamed,
+//! so a crash never leaves a half-written checkpoint under the real name. The store's buffers
+//! travel through its explicit copies ([`ParamStore::read`] / [`ParamStore::write`]), so a
+//! checkpoint loads on any device whatever device wrote it.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use std::sync::Arc;
-
+use super::trainer::{TrainConfig, Trainer};
 use crate::data::{Corpus, DataConfig, Dataset, Vocab};
 use crate::error::{Error, Result};
 use crate::fsio::write_atomically;
 use crate::linalg::Threads;
-use crate::model::{self, LanguageModel, ModelConfig, TensorSpec};
-
-use super::adamw::AdamW;
-use super::trainer::{TrainConfig, Trainer};
+use crate::model::{Buffer, LanguageModel, ModelConfig, ParamStore, TensorSpec};
 
 const MAGIC: &[u8; 8] = b"SIDEWAYS";
 /// Bump when the layout of the file changes.
@@ -52,10 +51,12 @@ pub struct Header {
 #[derive(Clone, Debug)]
 pub struct Checkpoint {
     /// The file it was read from (empty for one made in memory).
-    pub path: std::path::PathBuf,
+    pub path: PathBuf,
     pub header: Header,
     pub params: Vec<f32>,
-    pub optimizer: AdamW,
+    /// AdamW's first and second moments.
+    pub m: Vec<f32>,
+    pub v: Vec<f32>,
 }
 
 impl Checkpoint {
@@ -69,7 +70,7 @@ impl Checkpoint {
         bytes.extend_from_slice(&(header.len() as u64).to_le_bytes());
         bytes.extend_from_slice(&header);
         bytes.extend_from_slice(&(n as u64).to_le_bytes());
-        for buf in [&self.params, &self.optimizer.m, &self.optimizer.v] {
+        for buf in [&self.params, &self.m, &self.v] {
             for x in buf.iter() {
                 bytes.extend_from_slice(&x.to_le_bytes());
             }
@@ -109,8 +110,8 @@ impl Checkpoint {
             bad(format!("truncated: header of {header_len} bytes announced, {} left", r.left()), corrupt)
         })?;
         let n = r.u64().ok_or_else(|| bad("truncated before the parameters".into(), corrupt))?;
-        let payload = n.checked_mul(12).filter(|&p| p + 4 == r.left() as u64);
-        let Some(payload) = payload else {
+        let fits = n.checked_mul(12).and_then(|p| p.checked_add(4)).is_some_and(|need| need == r.left() as u64);
+        if !fits {
             return Err(bad(
                 format!(
                     "truncated or padded: {n} parameters need {} more bytes, the file has {}",
@@ -119,20 +120,22 @@ impl Checkpoint {
                 ),
                 corrupt,
             ));
-        };
-        let body_end = r.pos + payload as usize;
-        let stored = u32::from_le_bytes(bytes[body_end..].try_into().expect("4 bytes left"));
+        }
+        let body_end = bytes.len() - 4;
+        let stored =
+            u32::from_le_bytes([bytes[body_end], bytes[body_end + 1], bytes[body_end + 2], bytes[body_end + 3]]);
         if crc32fast::hash(&bytes[..body_end]) != stored {
             return Err(bad("checksum mismatch: the contents were altered or damaged".into(), corrupt));
         }
         let header: Header =
             serde_json::from_slice(header).map_err(|e| bad(format!("unreadable header: {e}"), corrupt))?;
+        // n · 12 + 4 bytes remain (checked above), so each of the three blocks is n · 4 bytes.
         let n = n as usize;
-        let mut floats = |count: usize| -> Vec<f32> {
-            let raw = r.take(count as u64 * 4).expect("length checked above");
-            raw.chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().expect("4 bytes"))).collect()
+        let floats = |block: usize| -> Vec<f32> {
+            let start = r.pos + block * 4 * n;
+            bytes[start..start + 4 * n].chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect()
         };
-        let (params, m, v) = (floats(n), floats(n), floats(n));
+        let (params, m, v) = (floats(0), floats(1), floats(2));
         header.model.validate()?;
         let expected = header.model.param_count();
         if n != expected || header.tensors.iter().map(TensorSpec::len).sum::<usize>() != n {
@@ -144,25 +147,25 @@ impl Checkpoint {
                 corrupt,
             ));
         }
-        let mut optimizer = AdamW::new(0, header.train.optimizer);
-        optimizer.step = header.step;
-        optimizer.m = m;
-        optimizer.v = v;
-        Ok(Checkpoint { path: path.to_path_buf(), header, params, optimizer })
+        Ok(Checkpoint { path: path.to_path_buf(), header, params, m, v })
     }
 
-    /// Build the model this checkpoint describes, with its trained weights; refuses a file whose
-    /// tensor names or shapes differ from this build's model.
+    /// Build the model this checkpoint describes, with its trained weights and optimizer state;
+    /// refuses a file whose tensor names or shapes differ from this build's model.
     pub fn model(&self) -> Result<Box<dyn LanguageModel>> {
-        let mut model = model::build(&self.header.model, 0, None)?;
-        if model.layout().specs() != self.header.tensors.as_slice() {
+        let mut model = self.header.model.build(0)?;
+        let store = model.store_mut();
+        if store.layout().specs() != self.header.tensors.as_slice() {
             return Err(Error::Checkpoint {
                 path: self.path.clone(),
                 problem: "its tensor names or shapes differ from this build's model".into(),
                 hint: "use the sideways version that wrote it, or train again".into(),
             });
         }
-        model.params_and_grads().0.copy_from_slice(&self.params);
+        store.write(Buffer::Values, 0, &self.params);
+        store.write(Buffer::Moment1, 0, &self.m);
+        store.write(Buffer::Moment2, 0, &self.v);
+        store.set_steps(self.header.step);
         Ok(model)
     }
 }
@@ -171,25 +174,27 @@ impl Trainer {
     /// Everything needed to predict with this model or to resume this run.
     pub fn checkpoint(&self) -> Checkpoint {
         let data = self.data();
+        let store: &dyn ParamStore = self.model().store();
         Checkpoint {
             path: Default::default(),
             header: Header {
-                model: self.model.config(),
-                train: self.config,
+                model: self.model().config(),
+                train: *self.config(),
                 data: data.config,
                 corpus: data.name.clone(),
                 data_fingerprint: data.fingerprint(),
                 step: self.steps_done(),
                 vocab: data.vocab.clone(),
-                tensors: self.model.layout().specs().to_vec(),
+                tensors: store.layout().specs().to_vec(),
             },
-            params: self.model.params().to_vec(),
-            optimizer: self.optimizer.clone(),
+            params: store.to_vec(Buffer::Values),
+            m: store.to_vec(Buffer::Moment1),
+            v: store.to_vec(Buffer::Moment2),
         }
     }
 
     /// Resume the run saved in `ckpt` on `corpus` (which must be the corpus it trained on).
-    pub fn resume(ckpt: Checkpoint, corpus: &Corpus, threads: Threads) -> Result<Trainer> {
+    pub fn resume(ckpt: &Checkpoint, corpus: &Corpus, threads: Threads) -> Result<Trainer> {
         let h = &ckpt.header;
         let data = Dataset::with_vocab(corpus, h.vocab.clone(), h.data)?;
         if data.fingerprint() != h.data_fingerprint {
@@ -203,9 +208,7 @@ impl Trainer {
                 },
             ));
         }
-        let mut trainer = Trainer::new(ckpt.model()?, Arc::new(data), h.train, threads)?;
-        trainer.optimizer = ckpt.optimizer;
-        Ok(trainer)
+        Trainer::new(ckpt.model()?, Arc::new(data), h.train, threads)
     }
 }
 
@@ -219,6 +222,7 @@ impl<'a> Reader<'a> {
         self.bytes.len() - self.pos
     }
 
+    /// The next `n` bytes, if the file has them.
     fn take(&mut self, n: u64) -> Option<&'a [u8]> {
         let n = usize::try_from(n).ok().filter(|&n| n <= self.left())?;
         self.pos += n;
@@ -226,10 +230,10 @@ impl<'a> Reader<'a> {
     }
 
     fn u32(&mut self) -> Option<u32> {
-        self.take(4).map(|b| u32::from_le_bytes(b.try_into().expect("4 bytes")))
+        self.take(4).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
     }
 
     fn u64(&mut self) -> Option<u64> {
-        self.take(8).map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes")))
+        self.take(8).and_then(|b| b.try_into().ok()).map(u64::from_le_bytes)
     }
 }

@@ -1,68 +1,128 @@
-//! Metric events: the one stream every front end (text, JSON, the dashboard) consumes.
+//! The one event vocabulary: what a training run reports as it goes. `train --json`, every race
+//! lane, the dashboard, benches and lessons all read these, and nothing else. A race tags each
+//! event with its lane; a lone run is lane 0.
+//!
+//! In JSON an event is one flat object: `{"lane": 0, "event": "step", "step": 12, …}` (with the
+//! schema version added by the printer, see `crate::schema`).
 
-use serde::Serialize;
+use std::path::PathBuf;
 
-use crate::model::ModelKind;
+use serde::{Deserialize, Serialize};
 
-/// Something a race lane reports.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+use super::run::{Budget, RunResult};
+use super::trainer::EvalReport;
+use crate::model::{ModelConfig, ModelKind};
+use crate::predict::Prediction;
+
+/// Something a run reports, and which run (a race's lane) it came from.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    pub lane: usize,
+    #[serde(flatten)]
+    pub kind: EventKind,
+}
+
+/// What happened.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
-pub enum Event {
-    /// A lane is ready: what it is and what its step costs in principle.
-    LaneStart {
-        lane: usize,
-        label: String,
-        model: ModelKind,
-        threads: usize,
-        parameters: usize,
-        /// Dependent steps per window: words for the RNN, blocks for the Transformer.
-        critical_path: usize,
-        /// FLOPs and span of one training step (see `ModelConfig::work_span`).
-        work: f64,
-        span: f64,
-        /// Best matrix-product GFLOP/s measured here on this many threads.
-        peak_gflops: f64,
-    },
+pub enum EventKind {
+    /// A run is ready: what it trains and what its step costs in principle.
+    Start(RunInfo),
     /// One training step.
-    Step(StepEvent),
-    /// A validation pass (not counted on the lane's clock).
-    Eval { lane: usize, step: u64, seconds: f64, val_loss: f32, perplexity: f32, accuracy: f32 },
-    /// What the model now expects after the race's prompt, and how it read the prompt.
-    Sample {
-        lane: usize,
+    Step(StepMetrics),
+    /// A validation pass (not counted on the run's clock).
+    Eval(EvalMetrics),
+    /// What the model now expects after the run's prompt, and how it read the prompt.
+    Sample(Sample),
+    /// A checkpoint was written.
+    Saved {
         step: u64,
-        prompt: Vec<String>,
-        /// The five most likely next words and their probabilities.
-        next: Vec<(String, f32)>,
-        /// Transformer: attention weights (t, t) of every head, by block then head.
-        attention: Option<Vec<Vec<Vec<f32>>>>,
-        /// RNN: the hidden state's norm after each word.
-        hidden_norms: Option<Vec<f32>>,
+        path: PathBuf,
     },
-    /// A lane spent its budget.
-    LaneDone { lane: usize, steps: u64, tokens: u64, seconds: f64 },
+    /// Something the user should know that does not stop the run.
+    Note {
+        text: String,
+    },
+    Warning {
+        text: String,
+    },
+    /// The run spent its budget (or was stopped): its final numbers.
+    Done(RunResult),
+}
+
+/// What a run trains, on what, and what its step costs in principle.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunInfo {
+    /// How front ends name the run ("rnn@2" in a race).
+    pub label: String,
+    pub model: ModelKind,
+    pub config: ModelConfig,
+    pub parameters: usize,
+    /// The corpus, its training tokens and its vocabulary.
+    pub corpus: String,
+    pub train_tokens: usize,
+    pub vocab_size: usize,
+    pub threads: usize,
+    pub batch_size: usize,
+    pub seq_len: usize,
+    /// Steps already done before this run (a resumed run).
+    pub from_step: u64,
+    pub budget: Budget,
+    /// Dependent steps per window: words for the RNN, blocks for the Transformer.
+    pub critical_path: usize,
+    /// FLOPs and span of one training step (see `WorkSpan`).
+    pub work: f64,
+    pub span: f64,
+    /// Best matrix-product GFLOP/s measured here on this many threads, if it was measured.
+    pub peak_gflops: Option<f64>,
 }
 
 /// The numbers of one step.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
-pub struct StepEvent {
-    pub lane: usize,
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StepMetrics {
+    /// 1-based, counting the steps of earlier runs this one resumed.
     pub step: u64,
+    /// Mean cross-entropy of the batch (nats).
+    pub loss: f32,
+    pub lr: f32,
+    /// Global gradient norm before clipping.
+    pub grad_norm: f32,
     /// Threads the step ran on (they can change during a race).
     pub threads: usize,
-    pub loss: f32,
-    /// Tokens trained on so far.
+    /// Tokens trained on so far in this run.
     pub tokens: u64,
-    /// The lane's own clock: the wall time of its steps so far.
+    /// The run's own clock: the wall time of its steps so far.
     pub seconds: f64,
+    /// Wall time of this step.
     pub step_seconds: f64,
-    /// Median over the last steps, warm-up excluded (0 until there are any).
+    /// Training tokens per second, as `Throughput` defines it.
     pub tokens_per_s: f64,
     /// Matrix-product GFLOP/s at that rate, and its share of the measured peak.
     pub gflops: f64,
-    pub peak_share: f64,
-    /// Share of the step spent in the sequential recurrence (0 for the Transformer).
+    pub peak_share: Option<f64>,
+    /// Share of the step spent in a chain of dependent steps (a recurrence; 0 without one).
     pub sequential_share: f64,
+}
+
+/// A validation pass.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EvalMetrics {
+    pub step: u64,
+    /// The run's clock when it ran.
+    pub seconds: f64,
+    #[serde(flatten)]
+    pub report: EvalReport,
+}
+
+/// The model's next words after a prompt, and how it read the prompt.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Sample {
+    pub step: u64,
+    pub prompt: Vec<String>,
+    /// The five most likely next words.
+    pub next: Vec<Prediction>,
+    #[serde(flatten)]
+    pub trace: crate::model::Trace,
 }
 
 /// What a front end can ask of a running race.

@@ -1,14 +1,18 @@
-//! Training: the AdamW optimizer, learning-rate schedules, the step loop with evaluation, and
-//! checkpoints.
+//! Training: the step (forward, backward, clip, AdamW on the model's store), evaluation, the
+//! one run loop with its one throughput definition and one event vocabulary, learning-rate
+//! schedules and checkpoints.
 
-mod adamw;
 mod checkpoint;
 mod event;
+mod run;
 mod schedule;
+mod throughput;
 mod trainer;
 
-pub use adamw::{AdamW, AdamWConfig};
+pub use crate::model::AdamWConfig;
 pub use checkpoint::{Checkpoint, Header, FORMAT_VERSION};
-pub use event::{Control, Event, StepEvent};
+pub use event::{Control, EvalMetrics, Event, EventKind, RunInfo, Sample, StepMetrics};
+pub use run::{Budget, Run, RunConfig, RunResult, DEFAULT_PROMPT};
 pub use schedule::LrSchedule;
-pub use trainer::{argmax, EvalReport, StepReport, TrainConfig, Trainer};
+pub use throughput::{Throughput, WARMUP_STEPS, WINDOW};
+pub use trainer::{EvalReport, StepReport, TrainConfig, Trainer};

@@ -1,18 +1,16 @@
-//! The training loop: one step = batch assembly, forward, loss, backward, clip, AdamW update,
-//! all timed together on the wall clock (bench-config.md's definition of a step).
+//! The training step: batch assembly, forward, loss, backward, clip, AdamW update, all timed
+//! together on the wall clock (bench-config.md's definition of a step), and evaluation.
 
 use std::sync::Arc;
 use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
+use super::schedule::LrSchedule;
 use crate::data::{eval_windows, Batcher, Dataset};
 use crate::error::{Error, Result};
 use crate::linalg::Threads;
-use crate::model::LanguageModel;
-
-use super::adamw::{AdamW, AdamWConfig};
-use super::schedule::LrSchedule;
+use crate::model::{AdamWConfig, LanguageModel, EMBEDDING};
 
 /// Everything about a run except the model's sizes.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -27,6 +25,14 @@ pub struct TrainConfig {
     pub schedule: LrSchedule,
     /// Keep the embedding table as it started (e.g. word2vec vectors): no gradient step, no decay.
     pub freeze_embeddings: bool,
+    /// Split each step's batch into this many micro-batches whose gradients add up (the same
+    /// step in less memory; data-parallel training splits it across processes the same way).
+    #[serde(default = "one")]
+    pub micro_batches: usize,
+}
+
+fn one() -> usize {
+    1
 }
 
 impl Default for TrainConfig {
@@ -40,6 +46,7 @@ impl Default for TrainConfig {
             optimizer: AdamWConfig::default(),
             schedule: LrSchedule::Constant,
             freeze_embeddings: false,
+            micro_batches: 1,
         }
     }
 }
@@ -52,7 +59,19 @@ impl TrainConfig {
         if self.seq_len == 0 || self.seq_len > 65_536 {
             return Err(Error::config("sequence length", self.seq_len, "use 1 to 65536 (the benchmark uses 64)"));
         }
+        if self.micro_batches == 0 || self.micro_batches > self.batch_size {
+            return Err(Error::config(
+                "micro-batches",
+                self.micro_batches,
+                format!("use 1 to the batch size ({})", self.batch_size),
+            ));
+        }
         self.optimizer.validate()
+    }
+
+    /// Predicted tokens per step.
+    pub fn tokens_per_step(&self) -> usize {
+        self.batch_size * self.seq_len
     }
 }
 
@@ -76,30 +95,28 @@ pub struct StepReport {
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct EvalReport {
     /// Mean cross-entropy over every validation prediction (nats).
-    pub loss: f32,
+    pub val_loss: f32,
     pub perplexity: f32,
     /// Share of predictions whose most likely word is the right one.
     pub accuracy: f32,
+    /// Predictions evaluated.
     pub tokens: usize,
 }
 
-/// A model, its optimizer and its data, advancing one step at a time.
+/// A model and its data, advancing one step at a time.
 pub struct Trainer {
-    pub model: Box<dyn LanguageModel>,
-    pub optimizer: AdamW,
-    pub config: TrainConfig,
+    model: Box<dyn LanguageModel>,
+    config: TrainConfig,
     data: Arc<Dataset>,
     batcher: Batcher,
     threads: Threads,
     inputs: Vec<u32>,
     targets: Vec<u32>,
-    /// The embedding table's range when `freeze_embeddings` is on (fixed for the whole run).
-    frozen: Option<std::ops::Range<usize>>,
 }
 
 impl Trainer {
     pub fn new(
-        model: Box<dyn LanguageModel>,
+        mut model: Box<dyn LanguageModel>,
         data: Arc<Dataset>,
         config: TrainConfig,
         threads: Threads,
@@ -110,7 +127,7 @@ impl Trainer {
                 return Err(Error::config(
                     "sequence length",
                     config.seq_len,
-                    format!("the Transformer's context is {ctx}; use --seq-len ≤ {ctx} or a larger --context"),
+                    format!("the model's context is {ctx}; use --seq-len ≤ {ctx} or a larger --context"),
                 ));
             }
         }
@@ -141,24 +158,26 @@ impl Trainer {
                 "use a larger corpus or a shorter --seq-len",
             ));
         }
-        let n = config.batch_size * config.seq_len;
-        let frozen = config.freeze_embeddings.then(|| model.layout().get("wte").expect("both models have wte").range());
-        Ok(Trainer {
-            frozen,
-            optimizer: AdamW::new(model.params().len(), config.optimizer),
-            model,
-            config,
-            data,
-            batcher,
-            threads,
-            inputs: vec![0; n],
-            targets: vec![0; n],
-        })
+        model.store_mut().set_frozen(config.freeze_embeddings.then_some(EMBEDDING))?;
+        let n = config.tokens_per_step();
+        Ok(Trainer { model, config, data, batcher, threads, inputs: vec![0; n], targets: vec![0; n] })
     }
 
-    /// Number of steps completed.
+    /// Number of steps completed (a resumed run counts the earlier ones).
     pub fn steps_done(&self) -> u64 {
-        self.optimizer.step
+        self.model.store().steps()
+    }
+
+    pub fn model(&self) -> &dyn LanguageModel {
+        self.model.as_ref()
+    }
+
+    pub fn model_mut(&mut self) -> &mut dyn LanguageModel {
+        self.model.as_mut()
+    }
+
+    pub fn config(&self) -> &TrainConfig {
+        &self.config
     }
 
     pub fn data(&self) -> &Arc<Dataset> {
@@ -177,23 +196,28 @@ impl Trainer {
     /// Run one training step.
     pub fn step(&mut self) -> StepReport {
         let start = Instant::now();
-        let step = self.optimizer.step + 1;
-        let (b, t) = (self.config.batch_size, self.config.seq_len);
+        let step = self.steps_done() + 1;
+        let (b, t, parts) = (self.config.batch_size, self.config.seq_len, self.config.micro_batches);
         self.batcher.fill(&self.data.train, step, &mut self.inputs, &mut self.targets);
         let lr = self.config.schedule.at(step, self.config.optimizer.lr);
-        let frozen = self.frozen.clone();
-        let (model, opt) = (&mut self.model, &mut self.optimizer);
+        let (model, optimizer) = (&mut self.model, &self.config.optimizer);
         let (inputs, targets) = (&self.inputs, &self.targets);
-        let (loss, grad_norm) = self.threads.install(|par| {
-            let loss = model.forward(inputs, Some(targets), b, t, par).expect("targets given");
-            model.backward(par);
-            let (params, grads) = model.params_and_grads();
-            if let Some(f) = &frozen {
-                grads[f.clone()].fill(0.0);
+        let (loss, grad_norm) = self.threads.install(|exec| {
+            model.store_mut().zero_grad();
+            let mut loss = 0.0f64;
+            // Micro-batch k takes windows [k·b/parts, (k+1)·b/parts): sizes differ by at most one.
+            for k in 0..parts {
+                let (first, end) = (k * b / parts, (k + 1) * b / parts);
+                let (rows, share) = (end - first, (end - first) as f64 / b as f64);
+                let window = first * t..end * t;
+                let part_loss = model.forward(&inputs[window.clone()], Some(&targets[window]), rows, t, exec);
+                model.backward(share as f32, exec);
+                loss += part_loss.expect("targets given") as f64 * share;
             }
-            let norm = opt.clip(grads);
-            opt.update(params, grads, lr, frozen, par);
-            (loss, norm)
+            let store = model.store_mut();
+            let norm = store.clip_grads(optimizer.clip);
+            store.adamw_step(optimizer, lr, exec);
+            (loss as f32, norm)
         });
         StepReport { step, loss, lr, grad_norm, seconds: start.elapsed().as_secs_f64(), tokens: b * t }
     }
@@ -204,7 +228,9 @@ impl Trainer {
         let val = &self.data.val;
         let windows = eval_windows(val.len(), t);
         let (model, inputs, targets) = (&mut self.model, &mut self.inputs, &mut self.targets);
-        let (sum, correct) = self.threads.install(|par| {
+        let mut losses = vec![0.0f32; bmax * t];
+        let mut best = vec![0u32; bmax * t];
+        let (sum, correct) = self.threads.install(|exec| {
             let (mut sum, mut correct) = (0.0f64, 0usize);
             for first in (0..windows).step_by(bmax) {
                 let b = bmax.min(windows - first);
@@ -213,23 +239,19 @@ impl Trainer {
                     inputs[i * t..(i + 1) * t].copy_from_slice(&val[start..start + t]);
                     targets[i * t..(i + 1) * t].copy_from_slice(&val[start + 1..start + t + 1]);
                 }
-                model.forward(&inputs[..b * t], Some(&targets[..b * t]), b, t, par);
-                for i in 0..b {
-                    for j in 0..t {
-                        sum += model.losses(i, j) as f64;
-                        correct += (argmax(model.probs(i, j)) == targets[i * t + j] as usize) as usize;
-                    }
+                let n = b * t;
+                model.forward(&inputs[..n], Some(&targets[..n]), b, t, exec);
+                model.read_losses(&mut losses[..n]);
+                model.read_argmax(&mut best[..n]);
+                for &l in &losses[..n] {
+                    sum += l as f64;
                 }
+                correct += best[..n].iter().zip(&targets[..n]).filter(|(p, t)| p == t).count();
             }
             (sum, correct)
         });
         let n = windows * t;
         let loss = (sum / n as f64) as f32;
-        EvalReport { loss, perplexity: loss.exp(), accuracy: correct as f32 / n as f32, tokens: n }
+        EvalReport { val_loss: loss, perplexity: loss.exp(), accuracy: correct as f32 / n as f32, tokens: n }
     }
-}
-
-/// Index of the largest entry (the first one on ties).
-pub fn argmax(xs: &[f32]) -> usize {
-    xs.iter().enumerate().fold(0, |best, (i, &x)| if x > xs[best] { i } else { best })
 }

@@ -8,7 +8,7 @@ use std::collections::VecDeque;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use crate::model::ModelKind;
-use crate::train::{Control, Event};
+use crate::train::{Control, EvalReport, Event, EventKind, RunResult};
 
 /// Points kept for the tokens/s sparkline.
 const SPARK: usize = 120;
@@ -23,15 +23,16 @@ pub struct LaneView {
     pub critical_path: usize,
     pub work: f64,
     pub span: f64,
-    pub peak_gflops: f64,
     pub step: u64,
     pub tokens: u64,
     pub seconds: f64,
     pub loss: f32,
-    pub val_loss: Option<f32>,
+    /// The last validation.
+    pub eval: Option<EvalReport>,
     pub tokens_per_s: f64,
     pub gflops: f64,
-    pub peak_share: f64,
+    /// Share of the measured matrix-product peak (`None` where it was not measured).
+    pub peak_share: Option<f64>,
     pub sequential_share: f64,
     /// Recent tokens/s, for the sparkline.
     pub speed: VecDeque<u64>,
@@ -39,11 +40,49 @@ pub struct LaneView {
     pub curve: Vec<(f64, f64, f64)>,
     pub prompt: Vec<String>,
     pub next: Vec<(String, f32)>,
-    /// Transformer: [block][head] attention (t, t) over the prompt.
+    /// A model that reads all words at once: [block][head] attention (t, t) over the prompt.
     pub attention: Option<Vec<Vec<Vec<f32>>>>,
-    /// RNN: hidden-state norm after each prompt word.
+    /// A model that reads one word at a time: hidden-state norm after each prompt word.
     pub hidden_norms: Option<Vec<f32>>,
+    /// The lane's final numbers, once it is done.
+    pub result: Option<RunResult>,
     pub done: bool,
+}
+
+impl LaneView {
+    pub fn val_loss(&self) -> Option<f32> {
+        self.eval.map(|e| e.val_loss)
+    }
+
+    /// The lane's numbers as they stand: its final result once it is done, before that what
+    /// its events said so far (marked as stopped: it had not spent its budget).
+    pub fn snapshot(&self) -> Option<RunResult> {
+        if let Some(r) = &self.result {
+            return Some(r.clone());
+        }
+        let tail = &self.curve[self.curve.len().saturating_sub(10)..];
+        Some(RunResult {
+            label: self.label.clone(),
+            model: self.model?,
+            parameters: self.parameters,
+            threads: self.threads,
+            steps: self.curve.len() as u64,
+            last_step: self.step,
+            tokens: self.tokens,
+            seconds: self.seconds,
+            train_loss: (!tail.is_empty()).then(|| (tail.iter().map(|p| p.2).sum::<f64>() / tail.len() as f64) as f32),
+            eval: self.eval,
+            tokens_per_s: self.tokens_per_s,
+            step_seconds: None,
+            gflops: self.gflops,
+            peak_share: self.peak_share,
+            critical_path: self.critical_path,
+            work: self.work,
+            span: self.span,
+            sequential_share: self.sequential_share,
+            stopped: true,
+        })
+    }
 }
 
 /// The x axis of the loss chart.
@@ -167,49 +206,42 @@ impl App {
     }
 
     fn engine(&mut self, e: Event) {
-        match e {
-            Event::LaneStart { lane, label, model, threads, parameters, critical_path, work, span, peak_gflops } => {
-                if let Some(l) = self.lanes.get_mut(lane) {
-                    *l = LaneView {
-                        label,
-                        model: Some(model),
-                        threads,
-                        parameters,
-                        critical_path,
-                        work,
-                        span,
-                        peak_gflops,
-                        ..Default::default()
-                    };
-                }
+        let Some(l) = self.lanes.get_mut(e.lane) else { return };
+        match e.kind {
+            EventKind::Start(info) => {
+                *l = LaneView {
+                    label: info.label,
+                    model: Some(info.model),
+                    threads: info.threads,
+                    parameters: info.parameters,
+                    critical_path: info.critical_path,
+                    work: info.work,
+                    span: info.span,
+                    ..Default::default()
+                };
             }
-            Event::Step(s) => {
-                if let Some(l) = self.lanes.get_mut(s.lane) {
-                    (l.step, l.tokens, l.seconds, l.loss, l.threads) = (s.step, s.tokens, s.seconds, s.loss, s.threads);
-                    (l.tokens_per_s, l.gflops, l.peak_share, l.sequential_share) =
-                        (s.tokens_per_s, s.gflops, s.peak_share, s.sequential_share);
-                    if l.speed.len() == SPARK {
-                        l.speed.pop_front();
-                    }
-                    l.speed.push_back(s.tokens_per_s as u64);
-                    l.curve.push((s.seconds, s.tokens as f64, s.loss as f64));
+            EventKind::Step(s) => {
+                (l.step, l.tokens, l.seconds, l.loss, l.threads) = (s.step, s.tokens, s.seconds, s.loss, s.threads);
+                (l.tokens_per_s, l.gflops, l.peak_share, l.sequential_share) =
+                    (s.tokens_per_s, s.gflops, s.peak_share, s.sequential_share);
+                if l.speed.len() == SPARK {
+                    l.speed.pop_front();
                 }
+                l.speed.push_back(s.tokens_per_s as u64);
+                l.curve.push((s.seconds, s.tokens as f64, s.loss as f64));
             }
-            Event::Eval { lane, val_loss, .. } => {
-                if let Some(l) = self.lanes.get_mut(lane) {
-                    l.val_loss = Some(val_loss);
-                }
+            EventKind::Eval(e) => l.eval = Some(e.report),
+            EventKind::Sample(s) => {
+                l.prompt = s.prompt;
+                l.next = s.next.into_iter().map(|p| (p.word, p.prob)).collect();
+                (l.attention, l.hidden_norms) = (s.trace.attention, s.trace.hidden_norms);
             }
-            Event::Sample { lane, prompt, next, attention, hidden_norms, .. } => {
-                if let Some(l) = self.lanes.get_mut(lane) {
-                    (l.prompt, l.next, l.attention, l.hidden_norms) = (prompt, next, attention, hidden_norms);
-                }
+            EventKind::Warning { text } => self.status = text,
+            EventKind::Done(r) => {
+                l.done = true;
+                l.result = Some(r);
             }
-            Event::LaneDone { lane, .. } => {
-                if let Some(l) = self.lanes.get_mut(lane) {
-                    l.done = true;
-                }
-            }
+            EventKind::Saved { .. } | EventKind::Note { .. } => {}
         }
     }
 

@@ -2,21 +2,14 @@
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::style::{Color, Modifier, Style};
+use ratatui::style::{Color, Modifier};
 use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Axis as ChartAxis, Block, Borders, Chart, Dataset, GraphType, Paragraph, Sparkline, Widget};
 
 use super::app::{App, Axis, LaneView};
-use super::view::fg;
+use super::style::{fg, lane_color};
 use crate::units::thousands;
-
-/// Lane colours, in order.
-pub const COLORS: [Color; 4] = [Color::Red, Color::Magenta, Color::Green, Color::Cyan];
-
-pub fn lane_color(app: &App, i: usize) -> Style {
-    fg(app, COLORS[i % COLORS.len()])
-}
 
 pub fn columns(app: &App, area: Rect, buf: &mut Buffer) {
     let n = app.lanes.len().max(1);
@@ -51,7 +44,7 @@ fn column(app: &App, i: usize, l: &LaneView, area: Rect, buf: &mut Buffer) {
     let data: Vec<u64> = l.speed.iter().copied().collect();
     let width = spark.width as usize;
     Sparkline::default().data(&data[data.len().saturating_sub(width)..]).style(lane_color(app, i)).render(spark, buf);
-    let val = l.val_loss.map_or("-".to_string(), |v| format!("{v:.2}"));
+    let val = l.val_loss().map_or("-".to_string(), |v| format!("{v:.2}"));
     let wide = inner.width >= 28;
     let loss_text = if wide {
         format!("loss {:.3}  val {val}  step {}", l.loss, l.step)
@@ -59,10 +52,11 @@ fn column(app: &App, i: usize, l: &LaneView, area: Rect, buf: &mut Buffer) {
         format!("loss {:.2} val {val}", l.loss)
     };
     Line::raw(loss_text).render(loss, buf);
+    let share = l.peak_share.map_or("–".to_string(), |s| format!("{:.0}", 100.0 * s));
     let flops_text = if wide {
-        format!("{:.0} GFLOP/s · {:.0}% of peak", l.gflops, 100.0 * l.peak_share)
+        format!("{:.0} GFLOP/s · {share}% of peak", l.gflops)
     } else {
-        format!("{:.0} GFLOP/s {:.0}%pk", l.gflops, 100.0 * l.peak_share)
+        format!("{:.0} GFLOP/s {share}%pk", l.gflops)
     };
     Line::raw(flops_text).render(flops, buf);
     chain_row(app, i, l, chain, buf);

@@ -8,8 +8,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Widget};
 
 use super::app::App;
-use super::lanes::lane_color;
-use super::view::fg;
+use super::style::{fg, lane_color};
 
 pub fn next_words(app: &App, area: Rect, buf: &mut Buffer) {
     let block = Block::default().borders(Borders::ALL).title(" what comes next? (p: new prompt) ");

@@ -1,46 +1,41 @@
 //! The dashboard's loop: engine events, keys, ticks and resizes in; controls, files and
 //! frames out. Redraws are capped at 20 per second.
 
-use std::io::IsTerminal;
 use std::time::{Duration, Instant};
 
 use ratatui::buffer::Buffer;
 use ratatui::crossterm::event::{self, Event as TermEvent, KeyEventKind};
 
 use super::app::{App, Effect, Message};
-use crate::cli::race::RaceArgs;
+use crate::commands::race::{self as race_command, RaceOptions};
 use crate::fsio::write_atomically;
-use crate::linalg::Threads;
-use crate::race::Race;
+use crate::linalg::{Machine, Threads};
+use crate::race::{speedups, LaneResult, Race};
 use crate::train::Control;
 
 const FRAME: Duration = Duration::from_millis(50);
 
-/// Open the dashboard for the race `args` describes; without a terminal (or with `--headless`
-/// or `--json`), print the headless race instead, never an escape code.
-pub fn run(args: &RaceArgs) -> anyhow::Result<()> {
-    if args.headless || args.json || !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
-        return crate::cli::race::run(args);
-    }
-    let mut race = args.race()?;
-    race.sample_every = 10;
-    race.eval_every = race.eval_every.max(50);
+/// Open the dashboard for the race `options` describe (the caller checked that there is a
+/// terminal). The terminal is restored however the dashboard ends.
+pub fn run(options: &RaceOptions) -> anyhow::Result<()> {
+    let race = race_command::prepare(options)?;
     let mut terminal = ratatui::try_init()?;
-    let result = dashboard(&mut terminal, race, args);
+    let result = dashboard(&mut terminal, race);
     ratatui::restore();
     result
 }
 
-fn new_app(race: &Race, args: &RaceArgs) -> App {
+fn new_app(race: &Race) -> App {
     let labels: Vec<(String, usize)> = race.lanes.iter().map(|l| (l.label(), l.threads)).collect();
     let config = format!("batch {}×{} tokens, seed {}", race.train.batch_size, race.train.seq_len, race.train.seed);
-    let mut app = App::new(&race.data.name, &args.budget, &config, &labels, &race.prompt, Threads::available());
+    let budget = race.budget.to_string();
+    let mut app = App::new(&race.data.name, &budget, &config, &labels, &race.prompt, Threads::available());
     app.color = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     app
 }
 
-fn dashboard(terminal: &mut ratatui::DefaultTerminal, race: Race, args: &RaceArgs) -> anyhow::Result<()> {
-    let mut app = new_app(&race, args);
+fn dashboard(terminal: &mut ratatui::DefaultTerminal, race: Race) -> anyhow::Result<()> {
+    let mut app = new_app(&race);
     let (mut handle, mut events, mut controls) = race.clone().spawn_controlled();
     let size = terminal.size()?;
     app.update(Message::Resize(size.width, size.height));
@@ -71,13 +66,13 @@ fn dashboard(terminal: &mut ratatui::DefaultTerminal, race: Race, args: &RaceArg
                 Effect::Control(c) => {
                     let _ = controls.send(c);
                 }
-                Effect::Save => app.status = save(&app, &screen),
+                Effect::Save => app.status = save(&app, &race, &screen),
                 Effect::Restart => {
                     let _ = controls.send(Control::Stop);
                     let _ = handle.join();
                     (handle, events, controls) = race.clone().spawn_controlled();
                     let size = app.size;
-                    app = new_app(&race, args);
+                    app = new_app(&race);
                     app.update(Message::Resize(size.0, size.1));
                     start = Instant::now();
                 }
@@ -95,19 +90,15 @@ fn dashboard(terminal: &mut ratatui::DefaultTerminal, race: Race, args: &RaceArg
     }
 }
 
-/// Write the results (JSON) and the screen (text) to the current folder; returns a status line.
-fn save(app: &App, screen: &Buffer) -> String {
+/// Write the results (the race's JSON, lanes still running as they stand) and the screen
+/// (text) to the current folder; returns a status line.
+fn save(app: &App, race: &Race, screen: &Buffer) -> String {
     let stamp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
-    let lanes: Vec<_> = app
-        .lanes
-        .iter()
-        .map(|l| serde_json::json!({"lane": l.label, "threads": l.threads, "steps": l.step, "tokens": l.tokens, "seconds": l.seconds,
-            "loss": l.loss, "val_loss": l.val_loss, "tokens_per_s": l.tokens_per_s, "gflops": l.gflops, "peak_share": l.peak_share,
-            "critical_path": l.critical_path}))
-        .collect();
-    let doc = serde_json::json!({"sideways": env!("CARGO_PKG_VERSION"), "corpus": app.corpus, "config": app.config, "budget": app.budget, "lanes": lanes});
+    let runs: Vec<_> = app.lanes.iter().filter_map(|l| l.snapshot()).collect();
+    let lanes = runs.iter().cloned().zip(speedups(&runs)).map(|(run, speedup)| LaneResult { run, speedup }).collect();
+    let result = race_command::result(race, Machine::read(), lanes);
     let (json, text) = (format!("sideways-race-{stamp}.json"), format!("sideways-race-{stamp}.txt"));
-    let written = write_atomically(json.as_ref(), serde_json::to_string_pretty(&doc).expect("serialises").as_bytes())
+    let written = write_atomically(json.as_ref(), crate::schema::result_pretty("race", &result).as_bytes())
         .and_then(|_| write_atomically(text.as_ref(), screen_text(screen).as_bytes()));
     match written {
         Ok(()) => format!("saved {json} and {text}"),

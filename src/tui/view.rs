@@ -4,24 +4,16 @@
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::style::{Color, Modifier, Style};
+use ratatui::style::{Color, Modifier};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Widget, Wrap};
 
 use super::app::App;
+use super::style::fg;
 use super::{lanes, panels};
 use crate::units::thousands;
 
 pub const MIN_SIZE: (u16, u16) = (80, 24);
-
-/// A style with `color` as foreground, or plain when colours are off (`NO_COLOR`).
-pub fn fg(app: &App, color: Color) -> Style {
-    if app.color {
-        Style::default().fg(color)
-    } else {
-        Style::default()
-    }
-}
 
 impl Widget for &App {
     fn render(self, area: Rect, buf: &mut Buffer) {
@@ -130,8 +122,8 @@ pub fn summary(app: &App, area: Rect, buf: &mut Buffer) {
 pub fn summary_lines(app: &App) -> Vec<Line<'static>> {
     let best = |key: &dyn Fn(&super::app::LaneView) -> f64| app.lanes.iter().max_by(|a, b| key(a).total_cmp(&key(b)));
     let mut lines = Vec::new();
-    if let Some(l) = best(&|l| -(l.val_loss.unwrap_or(f32::INFINITY) as f64)) {
-        lines.push(Line::raw(format!("lowest validation loss: {} ({:.3})", l.label, l.val_loss.unwrap_or(f32::NAN))));
+    if let Some(l) = best(&|l| -(l.val_loss().unwrap_or(f32::INFINITY) as f64)) {
+        lines.push(Line::raw(format!("lowest validation loss: {} ({:.3})", l.label, l.val_loss().unwrap_or(f32::NAN))));
     }
     if let Some(l) = best(&|l| l.tokens_per_s) {
         lines.push(Line::raw(format!("most tokens per second: {} ({} tokens/s)", l.label, thousands(l.tokens_per_s))));
@@ -146,14 +138,20 @@ pub fn summary_lines(app: &App) -> Vec<Line<'static>> {
             )));
         }
     }
-    let rnn_cap = app.lanes.iter().find(|l| l.model == Some(crate::model::ModelKind::Rnn)).map(|l| l.work / l.span);
-    let tf_cap =
-        app.lanes.iter().find(|l| l.model == Some(crate::model::ModelKind::Transformer)).map(|l| l.work / l.span);
-    if let (Some(r), Some(t)) = (rnn_cap, tf_cap) {
+    // Brent's bound per model: W / S processors at most (the first lane of each model).
+    let mut caps: Vec<String> = Vec::new();
+    for (i, l) in app.lanes.iter().enumerate() {
+        let first = app.lanes.iter().position(|o| o.model == l.model) == Some(i);
+        if let (Some(model), true, true) = (l.model, first, l.span > 0.0) {
+            caps.push(format!("{:.0} for the {model}", l.work / l.span));
+        }
+    }
+    if !caps.is_empty() {
         lines.push(Line::raw(""));
         lines.push(Line::raw(format!(
-            "The moral: here, on {} cores, speed comes from arithmetic per word. With thousands of processors the chains decide: the RNN's step can use at most {r:.0} of them, the Transformer's {t:.0}.",
-            app.max_threads
+            "The moral: here, on {} cores, speed comes from arithmetic per word. With thousands of processors the chains decide how many can help a step: at most {}.",
+            app.max_threads,
+            caps.join(", ")
         )));
     }
     lines

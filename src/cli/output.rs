@@ -1,0 +1,148 @@
+//! Printing for people and for scripts: events as a progress line or as JSON lines, and
+//! results as text or as one JSON line (the format of `crate::schema`).
+
+use std::io::{IsTerminal, Write};
+use std::time::Instant;
+
+use serde::Serialize;
+
+use crate::schema;
+use crate::train::{Budget, Event, EventKind};
+use crate::units::{duration, thousands};
+
+/// Print one line to standard output; a failed write (a full disk, a closed pipe) ends the
+/// program with an error instead of a panic.
+pub fn line(text: &str) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{text}")?;
+    Ok(())
+}
+
+/// Print text as it is (several lines).
+pub fn text(text: &str) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())?;
+    out.flush()?;
+    Ok(())
+}
+
+/// The result of command `result` as one JSON line.
+pub fn result<T: Serialize>(result: &str, value: &T) -> anyhow::Result<()> {
+    line(&schema::result_line(result, value))
+}
+
+/// Where the events of one run at a time go: JSON lines on stdout for scripts, or a progress
+/// line on stderr for people (live on a terminal, a line every tenth of the run otherwise).
+pub struct Progress {
+    json: bool,
+    tty: bool,
+    /// The run's name, its last step and the tokens of a step.
+    label: String,
+    total: Option<u64>,
+    tokens_per_step: u64,
+    last_draw: Option<Instant>,
+    /// The first error writing JSON lines (reported when the run ends).
+    pub error: Option<std::io::Error>,
+}
+
+impl Progress {
+    pub fn new(json: bool) -> Self {
+        Progress {
+            json,
+            tty: std::io::stderr().is_terminal(),
+            label: String::new(),
+            total: None,
+            tokens_per_step: 1,
+            last_draw: None,
+            error: None,
+        }
+    }
+
+    /// Show one event.
+    pub fn event(&mut self, e: &Event) {
+        if self.json {
+            let mut out = std::io::stdout().lock();
+            if let Err(err) = writeln!(out, "{}", schema::event_line(e)) {
+                self.error.get_or_insert(err);
+            }
+            return;
+        }
+        match &e.kind {
+            EventKind::Start(info) => {
+                self.label = info.label.clone();
+                self.total = match info.budget {
+                    Budget::Steps(n) => Some(info.from_step + n),
+                    _ => None,
+                };
+                self.tokens_per_step = (info.batch_size * info.seq_len) as u64;
+                eprintln!(
+                    "{}: {} parameters, corpus {} ({} training tokens, {} words), {} threads, from step {}",
+                    info.model,
+                    thousands(info.parameters as f64),
+                    info.corpus,
+                    thousands(info.train_tokens as f64),
+                    info.vocab_size,
+                    info.threads,
+                    info.from_step
+                );
+            }
+            EventKind::Step(s) => {
+                let total = self.total.unwrap_or(s.step);
+                let eta = total.saturating_sub(s.step) as f64 * self.tokens_per_step as f64 / s.tokens_per_s.max(1e-9);
+                let line = format!(
+                    "{:<12} step {:>5}/{:<5} loss {:6.3}  {:>9} tok/s  ETA {}",
+                    self.label,
+                    s.step,
+                    total,
+                    s.loss,
+                    thousands(s.tokens_per_s),
+                    duration(eta)
+                );
+                if self.tty {
+                    // Redraw at most 10 times a second; always draw the last step.
+                    let due = self.last_draw.is_none_or(|t| t.elapsed().as_millis() >= 100) || s.step == total;
+                    if due {
+                        eprint!("\r{line}\x1b[K");
+                        let _ = std::io::stderr().flush();
+                        self.last_draw = Some(Instant::now());
+                    }
+                } else if s.step.is_multiple_of((total / 10).max(1)) || s.step == total {
+                    eprintln!("{line}");
+                }
+            }
+            EventKind::Eval(v) => {
+                self.end_line();
+                eprintln!(
+                    "{:<12} step {:>5}  validation loss {:.3}  perplexity {:.1}  next-word accuracy {:.1}%",
+                    self.label,
+                    v.step,
+                    v.report.val_loss,
+                    v.report.perplexity,
+                    100.0 * v.report.accuracy
+                );
+            }
+            EventKind::Saved { path, .. } => {
+                self.end_line();
+                eprintln!("saved {}", path.display());
+            }
+            EventKind::Note { text } => eprintln!("{text}"),
+            EventKind::Warning { text } => eprintln!("warning: {text}"),
+            EventKind::Sample(_) | EventKind::Done(_) => {}
+        }
+    }
+
+    /// End a live line before something else is printed below it.
+    fn end_line(&mut self) {
+        if self.tty && self.last_draw.take().is_some() {
+            eprintln!();
+        }
+    }
+
+    /// The first error writing the stream, if any.
+    pub fn finish(mut self) -> anyhow::Result<()> {
+        match self.error.take() {
+            Some(e) => Err(e.into()),
+            None => Ok(()),
+        }
+    }
+}

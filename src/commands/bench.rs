@@ -1,0 +1,136 @@
+//! `sideways bench`: training speed over threads and window lengths, Amdahl fits, where work
+//! that grows with the window takes over, Brent's bound; tables, CSV, JSON and charts.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::bench::sweep::{self, SweepConfig, SweepResult};
+use crate::bench::{charts, plot, SpeedPoint};
+use crate::data::DataConfig;
+use crate::error::{Error, Result};
+use crate::fsio::write_atomically;
+use crate::linalg::{machine, Machine, Peaks};
+use crate::model::ModelKind;
+
+/// Seconds of the matrix-product probe per thread count.
+const PEAK_PROBE: f64 = 1.0;
+/// The longest window a sweep takes.
+const MAX_SEQ_LEN: usize = 4096;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BenchOptions {
+    pub threads: Vec<usize>,
+    pub models: Vec<ModelKind>,
+    /// Window lengths (each model's context follows); tokens per step stay `tokens_per_step`.
+    pub seq_lens: Vec<usize>,
+    pub tokens_per_step: usize,
+    pub corpus: Option<PathBuf>,
+    /// Also chart Brent's bound.
+    pub span: bool,
+    /// Write sweep.csv (as points land), span.csv, sweep.json and the charts here.
+    pub out: Option<PathBuf>,
+}
+
+impl Default for BenchOptions {
+    fn default() -> Self {
+        BenchOptions {
+            threads: vec![1, 2],
+            models: ModelKind::all().collect(),
+            seq_lens: vec![64],
+            tokens_per_step: 2048,
+            corpus: None,
+            span: false,
+            out: None,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BenchResult {
+    /// The machine, with its load before the sweep, and the load after.
+    pub machine: Machine,
+    pub load_average_after: Option<[f64; 3]>,
+    pub corpus: String,
+    pub vocab_size: usize,
+    /// The matrix-product peaks the shares of peak are measured against.
+    pub peaks: Peaks,
+    pub sweep: SweepResult,
+    /// Files written into `out`.
+    pub written: Vec<PathBuf>,
+    /// No TrueType font was found, so no charts were drawn.
+    pub charts_skipped: bool,
+}
+
+/// Measure every point of the sweep `o` describes; `progress` sees each point as it lands.
+pub fn bench(o: &BenchOptions, progress: &mut dyn FnMut(&SpeedPoint)) -> Result<BenchResult> {
+    if let Some(&bad) = o.threads.iter().find(|&&t| t == 0) {
+        return Err(Error::config("threads", bad, "thread counts start at 1"));
+    }
+    if let Some(&bad) = o.seq_lens.iter().find(|&&t| t == 0 || t > MAX_SEQ_LEN) {
+        return Err(Error::config("seq-len", bad, format!("use window lengths from 1 to {MAX_SEQ_LEN}")));
+    }
+    if o.threads.is_empty() || o.models.is_empty() || o.seq_lens.is_empty() {
+        return Err(Error::config("sweep", "empty", "give at least one thread count, model and window length"));
+    }
+    if let Some(dir) = &o.out {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e, "give a folder that can be created and written"))?;
+    }
+    let data = super::dataset(o.corpus.as_deref(), DataConfig::default())?;
+    let machine = Machine::read();
+    let peaks = Peaks::measure(o.threads.iter().copied(), PEAK_PROBE)?;
+    let config = SweepConfig {
+        models: o.models.clone(),
+        threads: o.threads.clone(),
+        seq_lens: o.seq_lens.clone(),
+        tokens_per_step: o.tokens_per_step,
+    };
+    // Each point is written as it lands, so a sweep cut short keeps what it measured.
+    let mut so_far: Vec<SpeedPoint> = Vec::new();
+    let mut partial_error = None;
+    let sweep = sweep::run(&data, config, &peaks, &mut |p| {
+        so_far.push(p.clone());
+        if let Some(dir) = &o.out {
+            if let Err(e) = write_atomically(&dir.join("sweep.csv"), sweep::csv(&so_far).as_bytes()) {
+                partial_error.get_or_insert(e);
+            }
+        }
+        progress(p);
+    })?;
+    if let Some(e) = partial_error {
+        return Err(e);
+    }
+    let mut result = BenchResult {
+        machine,
+        load_average_after: machine::load_average(),
+        corpus: data.name.clone(),
+        vocab_size: data.vocab.len(),
+        peaks,
+        sweep,
+        written: Vec::new(),
+        charts_skipped: false,
+    };
+    if let Some(dir) = &o.out {
+        write_outputs(&mut result, dir, o.span)?;
+    }
+    Ok(result)
+}
+
+/// Write the sweep's CSV, JSON and charts into `dir`, recording the files in `r.written`.
+fn write_outputs(r: &mut BenchResult, dir: &Path, span: bool) -> Result<()> {
+    let sweep_csv = dir.join("sweep.csv");
+    write_atomically(&sweep_csv, sweep::csv(&r.sweep.points).as_bytes())?;
+    let span_csv = dir.join("span.csv");
+    write_atomically(&span_csv, sweep::span_csv(&r.sweep.span).as_bytes())?;
+    r.written = vec![sweep_csv, span_csv];
+    if plot::font_available() {
+        for (name, chart) in charts::charts(&r.sweep, span) {
+            r.written.extend(plot::write(&chart, &dir.join(name))?);
+        }
+    } else {
+        r.charts_skipped = true;
+    }
+    let json = dir.join("sweep.json");
+    r.written.push(json.clone());
+    write_atomically(&json, crate::schema::result_pretty("bench", r).as_bytes())
+}

@@ -1,0 +1,107 @@
+//! `sideways train`: train one model, with evaluations and checkpoints, or resume a run.
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use crate::data::{Corpus, DataConfig, Dataset};
+use crate::embed::vectors::WordVectors;
+use crate::error::{Error, Result};
+use crate::linalg::Threads;
+use crate::model::{self, ModelConfig, ModelKind, SizeOverrides};
+use crate::train::{Budget, Checkpoint, Event, EventKind, Run, RunConfig, RunResult, TrainConfig, Trainer};
+
+/// What to train, on what, for how long.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TrainOptions {
+    /// The architecture (with `resume`, the checkpoint's).
+    pub model: Option<ModelKind>,
+    /// A text file or folder of .txt files (`None`: the embedded default corpus).
+    pub corpus: Option<PathBuf>,
+    pub data: DataConfig,
+    pub sizes: SizeOverrides,
+    pub train: TrainConfig,
+    pub threads: usize,
+    /// Train until this many steps are done in total (a resumed run counts its earlier ones).
+    pub steps: u64,
+    /// Validate every this many steps (0: only at the end).
+    pub eval_every: u64,
+    /// Write a checkpoint here at the end (and every `save_every` steps); a resumed run saves
+    /// back to its checkpoint unless this is given.
+    pub save: Option<PathBuf>,
+    pub save_every: u64,
+    /// Continue the run saved in this checkpoint.
+    pub resume: Option<PathBuf>,
+    /// Start the embedding table from these word vectors.
+    pub embeddings: Option<PathBuf>,
+}
+
+impl Default for TrainOptions {
+    fn default() -> Self {
+        TrainOptions {
+            model: None,
+            corpus: None,
+            data: DataConfig::default(),
+            sizes: SizeOverrides::default(),
+            train: TrainConfig::default(),
+            threads: Threads::available(),
+            steps: 300,
+            eval_every: 0,
+            save: None,
+            save_every: 0,
+            resume: None,
+            embeddings: None,
+        }
+    }
+}
+
+/// What a training run did.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TrainResult {
+    #[serde(flatten)]
+    pub run: RunResult,
+    /// The checkpoint written at the end, if any.
+    pub saved: Option<PathBuf>,
+}
+
+/// Train as `o` says, reporting events to `emit`.
+pub fn train(o: &TrainOptions, emit: &mut dyn FnMut(Event)) -> Result<TrainResult> {
+    let threads = Threads::new(o.threads)?;
+    let corpus = Corpus::from_option(o.corpus.as_deref())?;
+    let trainer = match &o.resume {
+        Some(_) if o.embeddings.is_some() || o.train.freeze_embeddings => {
+            let hint = "a resumed run keeps its own embeddings; leave out --embeddings / --freeze-embeddings";
+            return Err(Error::config("--embeddings", "with --resume", hint));
+        }
+        Some(path) => Trainer::resume(&Checkpoint::load(path)?, &corpus, threads)?,
+        None => {
+            let hint = format!("say which model to train: {}", ModelKind::choices());
+            let kind = o.model.ok_or_else(|| Error::config("model", "none", hint))?;
+            let data = Dataset::new(&corpus, o.data)?;
+            let config = ModelConfig::new(kind, data.vocab.len(), &o.sizes, o.train.seq_len);
+            let mut model = config.build(o.train.seed)?;
+            if let Some(path) = &o.embeddings {
+                let vectors = WordVectors::open(path)?;
+                let found = model::load_embeddings(model.as_mut(), &data.vocab, &vectors)?;
+                let text = format!(
+                    "embeddings: {found} of {} words start from {}; {} keep the model's own random init",
+                    data.vocab.len(),
+                    path.display(),
+                    data.vocab.len() - found
+                );
+                emit(Event { lane: 0, kind: EventKind::Note { text } });
+            }
+            Trainer::new(model, std::sync::Arc::new(data), o.train, threads)?
+        }
+    };
+    let save = o.save.clone().or_else(|| o.resume.clone());
+    let budget = Budget::Steps(o.steps.saturating_sub(trainer.steps_done()));
+    let config = RunConfig {
+        eval_every: o.eval_every,
+        save: save.clone(),
+        save_every: o.save_every,
+        ..RunConfig::new(trainer.model().kind().name(), budget)
+    };
+    let run = Run::new(trainer, config)?.run_to_end(emit)?;
+    Ok(TrainResult { run, saved: save })
+}

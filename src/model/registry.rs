@@ -1,0 +1,199 @@
+//! The models sideways knows, in one place. Adding a model is its own file (its config type
+//! implementing [`ModelSpec`], its network implementing [`super::LanguageModel`]) plus one entry
+//! here: a variant of [`ModelConfig`], its two arms in `spec` / `spec_mut`, and a line in
+//! [`MODELS`]. Everything else — training, races, benches, the dashboard, the summary — asks
+//! the registry and the trait, and never names a model.
+
+use std::str::FromStr;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use super::rnn::{self, RnnConfig};
+use super::spec::{check_range, ModelSpec, SizeOverrides, MAX_PARAMS, MAX_VOCAB, MAX_WIDTH};
+use super::transformer::{self, TransformerConfig};
+use super::LanguageModel;
+use crate::error::{Error, Result};
+
+/// One architecture: its name and its standard configuration.
+pub struct Entry {
+    /// What `--model`, lanes (`rnn@2`) and files call it.
+    pub name: &'static str,
+    /// One line for help texts.
+    pub about: &'static str,
+    /// The standard configuration (bench-config.md) for a vocabulary of this size.
+    pub standard: fn(vocab_size: usize) -> ModelConfig,
+}
+
+/// Every model, in the order races and tables show them.
+pub const MODELS: [Entry; 2] = [rnn::ENTRY, transformer::ENTRY];
+
+/// Either model's configuration; serialised with its name as `"kind"`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum ModelConfig {
+    Rnn(RnnConfig),
+    Transformer(TransformerConfig),
+}
+
+impl ModelConfig {
+    /// The configuration's own arithmetic (the one dispatch on the model).
+    pub fn spec(&self) -> &dyn ModelSpec {
+        match self {
+            ModelConfig::Rnn(c) => c,
+            ModelConfig::Transformer(c) => c,
+        }
+    }
+
+    fn spec_mut(&mut self) -> &mut dyn ModelSpec {
+        match self {
+            ModelConfig::Rnn(c) => c,
+            ModelConfig::Transformer(c) => c,
+        }
+    }
+
+    /// Which architecture.
+    pub fn kind(&self) -> ModelKind {
+        ModelKind(self.spec().name())
+    }
+
+    /// The standard configuration of `kind` with `sizes` applied, for windows of `seq_len`.
+    pub fn new(kind: ModelKind, vocab_size: usize, sizes: &SizeOverrides, seq_len: usize) -> Self {
+        let mut c = kind.standard(vocab_size);
+        c.spec_mut().resize(sizes, seq_len);
+        c
+    }
+
+    pub fn vocab_size(&self) -> usize {
+        self.spec().vocab_size()
+    }
+
+    pub fn d_model(&self) -> usize {
+        self.spec().d_model()
+    }
+
+    pub fn context_len(&self) -> Option<usize> {
+        self.spec().context_len()
+    }
+
+    /// Number of parameters: the length of the model's layout.
+    pub fn param_count(&self) -> usize {
+        self.spec().layout().len()
+    }
+
+    /// Refuse zero, absurd or inconsistent sizes with a message that says what would work.
+    pub fn validate(&self) -> Result<()> {
+        check_range("vocab size", self.vocab_size(), MAX_VOCAB)?;
+        check_range("width (d_model)", self.d_model(), MAX_WIDTH)?;
+        self.spec().validate_sizes()?;
+        let n = self.param_count();
+        if n > MAX_PARAMS {
+            return Err(Error::config(
+                "model size",
+                format!("{n} parameters"),
+                "use smaller sizes (at most 2^31 parameters)",
+            ));
+        }
+        Ok(())
+    }
+
+    /// A model with fresh seeded weights.
+    pub fn build(&self, seed: u64) -> Result<Box<dyn LanguageModel>> {
+        self.validate()?;
+        Ok(self.spec().build(seed))
+    }
+}
+
+/// An architecture, by its registered name. Serialised as the name ("rnn").
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ModelKind(&'static str);
+
+impl ModelKind {
+    /// Every registered model.
+    pub fn all() -> impl Iterator<Item = ModelKind> {
+        MODELS.iter().map(|e| ModelKind(e.name))
+    }
+
+    pub fn name(self) -> &'static str {
+        self.0
+    }
+
+    fn entry(self) -> &'static Entry {
+        MODELS.iter().find(|e| e.name == self.0).expect("a ModelKind names a registered model")
+    }
+
+    pub fn about(self) -> &'static str {
+        self.entry().about
+    }
+
+    /// The standard configuration for a vocabulary of `vocab_size` words.
+    pub fn standard(self, vocab_size: usize) -> ModelConfig {
+        (self.entry().standard)(vocab_size)
+    }
+
+    /// The registered names, for error messages: "`rnn` or `transformer`".
+    pub fn choices() -> String {
+        let names: Vec<String> = MODELS.iter().map(|e| format!("`{}`", e.name)).collect();
+        match names.split_last() {
+            Some((last, rest)) if !rest.is_empty() => format!("{} or {last}", rest.join(", ")),
+            _ => names.concat(),
+        }
+    }
+}
+
+impl std::fmt::Display for ModelKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
+impl std::fmt::Debug for ModelKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
+impl FromStr for ModelKind {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        let wanted = s.trim().to_ascii_lowercase();
+        MODELS
+            .iter()
+            .find(|e| e.name == wanted)
+            .map(|e| ModelKind(e.name))
+            .ok_or_else(|| Error::config("model", s, format!("use {}", ModelKind::choices())))
+    }
+}
+
+impl Serialize for ModelKind {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for ModelKind {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let name = String::deserialize(d)?;
+        name.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_entry_is_consistent_with_its_configuration() {
+        for kind in ModelKind::all() {
+            let c = kind.standard(100);
+            assert_eq!(c.kind(), kind);
+            let tag = serde_json::to_value(c).unwrap()["kind"].clone();
+            assert_eq!(tag, kind.name(), "the serialised tag of {kind}'s configuration is its name");
+            assert_eq!(kind.to_string().parse::<ModelKind>().unwrap(), kind);
+            let json = serde_json::to_string(&c).unwrap();
+            assert_eq!(serde_json::from_str::<ModelConfig>(&json).unwrap(), c);
+            c.validate().unwrap();
+        }
+        let e = "lstm".parse::<ModelKind>().unwrap_err().to_string();
+        assert!(e.contains("`rnn` or `transformer`"), "{e}");
+    }
+}

@@ -1,0 +1,48 @@
+//! The one JSON format of everything sideways writes for scripts: `--json` output, event
+//! streams and results files.
+//!
+//! Every JSON object sideways prints or writes at the top level carries `"schema"`: the version
+//! of this format, [`VERSION`], raised whenever a field changes meaning or disappears (new
+//! fields may appear without it). Besides it, an object has exactly one of
+//! - `"event"`: one line of a stream, an [`Event`](crate::train::Event) (`start`, `step`,
+//!   `eval`, `sample`, `saved`, `note`, `warning`, `done`), with the `"lane"` it came from;
+//! - `"result"`: the final result of a command (`train`, `summary`, `race`, `bench`,
+//!   `predict`, `generate`, `compute`, `embed_train`, `neighbors`, `analogy`, `embed_eval`).
+//!
+//! A `--json` stream is zero or more event lines followed by one result line. The README lists
+//! the fields of each.
+
+use serde::Serialize;
+
+/// The version of the JSON format.
+pub const VERSION: u32 = 1;
+
+#[derive(Serialize)]
+struct EventLine<'a, T: Serialize> {
+    schema: u32,
+    #[serde(flatten)]
+    event: &'a T,
+}
+
+#[derive(Serialize)]
+struct ResultDoc<'a, T: Serialize> {
+    schema: u32,
+    result: &'a str,
+    #[serde(flatten)]
+    value: &'a T,
+}
+
+/// One line of an event stream.
+pub fn event_line<T: Serialize>(event: &T) -> String {
+    serde_json::to_string(&EventLine { schema: VERSION, event }).expect("events serialise")
+}
+
+/// The result of command `result` as one line.
+pub fn result_line<T: Serialize>(result: &str, value: &T) -> String {
+    serde_json::to_string(&ResultDoc { schema: VERSION, result, value }).expect("results serialise")
+}
+
+/// The result of command `result`, indented (for results files).
+pub fn result_pretty<T: Serialize>(result: &str, value: &T) -> String {
+    serde_json::to_string_pretty(&ResultDoc { schema: VERSION, result, value }).expect("results serialise")
+}
