@@ -85,8 +85,4 @@ impl Peaks {
     pub fn get(&self, threads: usize) -> Option<f64> {
         self.0.get(&threads).copied()
     }
-
-    pub fn insert(&mut self, threads: usize, gflops: f64) {
-        self.0.insert(threads, gflops);
-    }
 }

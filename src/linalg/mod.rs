@@ -14,5 +14,5 @@ pub mod vecmath;
 pub use faer::{Accum, Par};
 pub use gemm::{matmul, matmul_naive, rows, rows_mut, strided, strided_mut};
 pub use machine::{Machine, Peaks};
-pub use rows::{for_each_block, for_each_part, for_each_row_block, Rows, SplitRows};
+pub use rows::{for_each_part, for_each_row_block, zero, Rows, SplitRows};
 pub use threads::{Exec, Threads};

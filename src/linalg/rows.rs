@@ -6,7 +6,7 @@
 //! cut with `split_at_mut` (or faer's `split_at_row_mut`) before the threads start, so each
 //! thread owns its block outright: no `unsafe`, and the borrow checker sees every block.
 
-use std::ops::{Deref, DerefMut, Range};
+use std::ops::{Deref, DerefMut};
 
 use faer::Par;
 
@@ -72,11 +72,11 @@ pub fn for_each_row_block<S: SplitRows>(rows: S, n: usize, align: usize, par: Pa
     for_each_part(rows, n, align, par, &|r: S, at| r.split_at_row(at), f)
 }
 
-/// Run `f(start, end)` on one block of `0..n` per thread, for loops that only read shared data
-/// or split their output themselves (see [`for_each_part`]).
-pub fn for_each_block(n: usize, align: usize, par: Par, f: &(dyn Fn(usize, usize) + Sync)) {
-    let split = |r: Range<usize>, at: usize| (r.start..r.start + at, r.start + at..r.end);
-    for_each_part(0..n, n, align, par, &split, &|_, r: Range<usize>| f(r.start, r.end))
+/// Set `buf` to zero, one block per thread (the activation gradients of a step are tens of
+/// megabytes: one core alone cannot clear them at memory speed).
+pub fn zero(buf: &mut [f32], par: Par) {
+    let n = buf.len();
+    for_each_row_block(Rows::new(buf, 1), n, 1 << 14, par, &|_, mut block| block.fill(0.0));
 }
 
 /// The one splitting rule: `whole` covers `n` units; cut it with `split(part, units)` into
@@ -128,10 +128,12 @@ mod tests {
             let t = Threads::new(threads).unwrap();
             for n in [0, 1, 15, 16, 17, 100, 1000] {
                 let seen = Mutex::new(vec![0u8; n]);
+                let split = |r: std::ops::Range<usize>, at: usize| (r.start..r.start + at, r.start + at..r.end);
                 t.install(|x| {
-                    for_each_block(n, 8, x.par, &|a, b| {
+                    for_each_part(0..n, n, 8, x.par, &split, &|a, r: std::ops::Range<usize>| {
+                        assert_eq!(a, r.start);
                         let mut s = seen.lock().unwrap();
-                        s[a..b].iter_mut().for_each(|x| *x += 1);
+                        s[r].iter_mut().for_each(|x| *x += 1);
                     })
                 });
                 assert!(seen.into_inner().unwrap().iter().all(|&x| x == 1));

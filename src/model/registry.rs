@@ -18,8 +18,6 @@ use crate::error::{Error, Result};
 pub struct Entry {
     /// What `--model`, lanes (`rnn@2`) and files call it.
     pub name: &'static str,
-    /// One line for help texts.
-    pub about: &'static str,
     /// The standard configuration (bench-config.md) for a vocabulary of this size.
     pub standard: fn(vocab_size: usize) -> ModelConfig,
 }
@@ -119,10 +117,6 @@ impl ModelKind {
 
     fn entry(self) -> &'static Entry {
         MODELS.iter().find(|e| e.name == self.0).expect("a ModelKind names a registered model")
-    }
-
-    pub fn about(self) -> &'static str {
-        self.entry().about
     }
 
     /// The standard configuration for a vocabulary of `vocab_size` words.

@@ -8,7 +8,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::embed::embedding;
-use crate::linalg::{vecmath, Exec};
+use crate::linalg::{vecmath, zero, Exec};
 use crate::rng::Rng;
 
 use super::registry::{Entry, ModelConfig};
@@ -19,7 +19,6 @@ use super::{linear, rnn_cell, softmax_ce, LanguageModel, Trace};
 /// The registry's entry.
 pub const ENTRY: Entry = Entry {
     name: "rnn",
-    about: "Elman RNN: reads a window one word at a time, each step waiting for the last",
     standard: |vocab_size| ModelConfig::Rnn(RnnConfig { vocab_size, d_model: 128, hidden_size: 128 }),
 };
 
@@ -241,7 +240,7 @@ impl LanguageModel for Rnn {
         let (n, p, w, par) = (b * t, &self.p, &self.store.values[..], exec.par);
         let (a, g) = (&mut self.acts, &mut self.store.grads[..]);
         for buf in [&mut a.dhs[..n * h], &mut a.dp[..n * h], &mut a.demb[..n * d]] {
-            buf.fill(0.0);
+            zero(buf, par);
         }
         a.probs_consumed = true;
         softmax_ce::backward(&mut a.probs, &a.targets, scale / n as f32, n, v, par);

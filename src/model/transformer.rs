@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::embed::embedding;
 use crate::error::{Error, Result};
-use crate::linalg::{vecmath, Exec};
+use crate::linalg::{vecmath, zero, Exec};
 use crate::rng::Rng;
 
 use super::registry::{Entry, ModelConfig};
@@ -21,7 +21,6 @@ use super::{attention, gelu, layernorm, linear, position, softmax_ce, LanguageMo
 /// The registry's entry.
 pub const ENTRY: Entry = Entry {
     name: "transformer",
-    about: "decoder-only Transformer: reads every word of a window at once",
     standard: |vocab_size| {
         ModelConfig::Transformer(TransformerConfig {
             vocab_size,
@@ -396,15 +395,15 @@ impl LanguageModel for Transformer {
         let (b, t) = (self.acts.batch, self.acts.seq);
         let (n, p, w, par) = (b * t, &self.p, &self.store.values[..], exec.par);
         let (a, g) = (&mut self.acts, &mut self.store.grads[..]);
-        a.dresid[..n * c].fill(0.0);
-        a.dlnf[..n * c].fill(0.0);
+        zero(&mut a.dresid[..n * c], par);
+        zero(&mut a.dlnf[..n * c], par);
         for d in &mut a.dblocks {
             for buf in [&mut d.dln1, &mut d.datty, &mut d.dln2] {
-                buf[..n * c].fill(0.0);
+                zero(&mut buf[..n * c], par);
             }
-            d.dqkv[..n * 3 * c].fill(0.0);
-            d.dfc[..n * m].fill(0.0);
-            d.dfc_gelu[..n * m].fill(0.0);
+            zero(&mut d.dqkv[..n * 3 * c], par);
+            zero(&mut d.dfc[..n * m], par);
+            zero(&mut d.dfc_gelu[..n * m], par);
         }
         a.probs_consumed = true;
         softmax_ce::backward(&mut a.probs, &a.targets, scale / n as f32, n, v, par);

@@ -211,10 +211,6 @@ impl Run {
         &self.trainer
     }
 
-    pub fn config(&self) -> &RunConfig {
-        &self.config
-    }
-
     pub fn is_done(&self) -> bool {
         self.done
     }

@@ -172,10 +172,6 @@ impl Trainer {
         self.model.as_ref()
     }
 
-    pub fn model_mut(&mut self) -> &mut dyn LanguageModel {
-        self.model.as_mut()
-    }
-
     pub fn config(&self) -> &TrainConfig {
         &self.config
     }
