@@ -123,7 +123,13 @@ struct CoreMeter {
     threads: std::collections::HashMap<String, u64>,
     ui: u64,
     tick: f64,
+    /// What the last window measured, shown until the next window closes.
+    shown: Option<(Vec<f64>, f64)>,
 }
+
+/// The kernel counts CPU time in clock ticks (10 ms): over one 50 ms frame a thread reads as 0%
+/// or 20%, so use is measured over half a second.
+const METER_WINDOW: Duration = Duration::from_millis(500);
 
 impl CoreMeter {
     fn new() -> Self {
@@ -134,11 +140,15 @@ impl CoreMeter {
             threads: Default::default(),
             ui: ticks("/proc/thread-self/stat").map_or(0, |t| t.0),
             tick,
+            shown: None,
         }
     }
 
-    /// Share of each core used since the last call, and the UI thread's share of one core.
+    /// Share of each core used over the last window, and the UI thread's share of one core.
     fn sample(&mut self) -> (Vec<f64>, f64) {
+        if let Some(shown) = self.shown.as_ref().filter(|_| self.last.elapsed() < METER_WINDOW) {
+            return shown.clone();
+        }
         let secs = self.last.elapsed().as_secs_f64().max(1e-3);
         self.last = Instant::now();
         let mut per_core = vec![0.0; Threads::available()];
@@ -157,7 +167,9 @@ impl CoreMeter {
         let ui_now = ticks("/proc/thread-self/stat").map_or(self.ui, |t| t.0);
         let ui = (ui_now.saturating_sub(self.ui)) as f64 / self.tick / secs;
         self.ui = ui_now;
-        (per_core.into_iter().map(|c| c.min(1.0)).collect(), ui)
+        let measured = (per_core.into_iter().map(|c| c.min(1.0)).collect::<Vec<_>>(), ui);
+        self.shown = Some(measured.clone());
+        measured
     }
 }
 
