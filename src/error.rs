@@ -35,6 +35,12 @@ pub enum Error {
     /// The default-corpus grammar file has a mistake.
     #[error("grammar{}: {problem}", .line.map_or(String::new(), |l| format!(" line {l}")))]
     Grammar { line: Option<usize>, problem: String },
+    /// What was asked would not fit in this machine's memory.
+    #[error("{what} needs about {} of memory but {} are available; {hint}", crate::units::bytes(*.needed), crate::units::bytes(*.available))]
+    Memory { what: String, needed: u64, available: u64, hint: String },
+    /// Training stopped making sense: the loss or the gradients are no longer numbers.
+    #[error("training stopped at step {step}: {problem}; {hint}")]
+    Training { step: u64, problem: String, hint: String },
 }
 
 impl Error {

@@ -55,6 +55,9 @@ pub fn top_k(probs: &[f32], vocab: &Vocab, k: usize) -> Vec<Prediction> {
     order.into_iter().take(k).map(|i| Prediction { word: vocab.word(i as u32).to_string(), prob: probs[i] }).collect()
 }
 
+/// The most words one generation may add (each is a forward pass over the context).
+pub const MAX_WORDS: usize = 100_000;
+
 /// How to sample during generation.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Sampling {
@@ -74,6 +77,9 @@ pub fn generate(
     s: Sampling,
     exec: Exec,
 ) -> Result<Vec<String>> {
+    if n_words > MAX_WORDS {
+        return Err(Error::config("words", n_words, format!("generate at most {MAX_WORDS} words at a time")));
+    }
     if !(s.temperature >= 0.0 && s.temperature <= 100.0) {
         return Err(Error::config("temperature", s.temperature, "use 0 (greedy) to 100; 1 samples the model as it is"));
     }

@@ -97,6 +97,19 @@ fn damaged_files_are_refused_with_a_reason() {
         assert!(load_err(&dir, "forged.ckpt", &forged).contains("truncated or padded"), "n = {n}");
     }
 
+    // A file whose tensor list does not add up to what it holds is refused, and says so.
+    let mut reshaped = Checkpoint::load(&path).unwrap();
+    reshaped.header.tensors[0].shape[0] += 1;
+    let e = load_err(&dir, "reshaped.ckpt", &{
+        reshaped.save(&dir.join("tmp.ckpt")).unwrap();
+        std::fs::read(dir.join("tmp.ckpt")).unwrap()
+    });
+    assert!(e.contains("tensor list adds up to"), "{e}");
+    let mut forged = Checkpoint::load(&path).unwrap();
+    forged.header.tensors[0].shape = vec![usize::MAX, 3];
+    forged.save(&dir.join("tmp.ckpt")).unwrap();
+    let e = load_err(&dir, "overflowing.ckpt", &std::fs::read(dir.join("tmp.ckpt")).unwrap());
+    assert!(e.contains("more than can be counted"), "{e}");
     // A file whose tensors are named or shaped differently loads, but builds no model.
     let mut renamed = Checkpoint::load(&path).unwrap();
     renamed.header.tensors[0].name = "token_table".into();

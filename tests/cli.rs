@@ -265,7 +265,7 @@ fn race_headless_json_results_and_bad_input() {
     fails(&["race", "--lanes", "transformer@gpu"], "no GPU backend");
     fails(&["race", "--budget", "0s"], "budget");
     fails(&["race", "--budget", "soon"], "budget");
-    fails(&["race", "--results", "/no/such/folder/r.json"], "does not exist");
+    fails(&["race", "--results", "/no/such/folder/r.json"], "folder exists");
 }
 
 #[test]

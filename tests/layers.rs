@@ -69,3 +69,35 @@ fn no_module_uses_a_module_above_it() {
     assert!(problems.is_empty(), "{}", problems.join("\n"));
     assert!(files.len() > 50, "the sources were found ({} files)", files.len());
 }
+
+/// Every source file is part of the build: a file no `mod` names is dead code nobody compiles.
+#[test]
+fn every_source_file_is_a_module() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    let mut orphans = Vec::new();
+    for file in &files {
+        let rel = file.strip_prefix(&src).unwrap();
+        let stem = file.file_stem().unwrap().to_string_lossy().into_owned();
+        let (parent, name) = match (rel.parent().filter(|p| !p.as_os_str().is_empty()), stem.as_str()) {
+            (None, "lib" | "main") => continue,
+            (None, _) => (src.join("lib.rs"), stem.clone()),
+            (Some(dir), "mod") => {
+                let up = dir.parent().filter(|p| !p.as_os_str().is_empty());
+                let parent = up.map_or(src.join("lib.rs"), |u| src.join(u).join("mod.rs"));
+                (parent, dir.file_name().unwrap().to_string_lossy().into_owned())
+            }
+            (Some(dir), _) => (src.join(dir).join("mod.rs"), stem.clone()),
+        };
+        let text = std::fs::read_to_string(&parent).unwrap_or_default();
+        let declared = text.lines().any(|l| {
+            let l = l.trim();
+            l == format!("mod {name};") || l == format!("pub mod {name};")
+        });
+        if !declared {
+            orphans.push(rel.display().to_string());
+        }
+    }
+    assert!(orphans.is_empty(), "files no module declares: {orphans:?}");
+}

@@ -18,10 +18,12 @@ use sideways::train::{TrainConfig, Trainer};
 struct Counting;
 
 static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+static BYTES: AtomicUsize = AtomicUsize::new(0);
 
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        BYTES.fetch_add(layout.size(), Ordering::Relaxed);
         System.alloc(layout)
     }
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
@@ -29,6 +31,7 @@ unsafe impl GlobalAlloc for Counting {
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        BYTES.fetch_add(new_size, Ordering::Relaxed);
         System.realloc(ptr, layout, new_size)
     }
 }
@@ -36,8 +39,12 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static GLOBAL: Counting = Counting;
 
+/// The tests of this file count allocations process-wide, so they take turns.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 #[test]
 fn training_steps_do_not_allocate() {
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let data = Arc::new(Dataset::new(&common::small_corpus(40_000), DataConfig::default()).unwrap());
     for kind in ModelKind::all() {
         for (threads, micro_batches) in [(1, 1), (2, 1), (1, 2)] {
@@ -64,5 +71,33 @@ fn training_steps_do_not_allocate() {
             }
             assert_eq!(during, 0, "{kind} on {threads} threads: {during} allocations in each of three 5-step windows");
         }
+    }
+}
+
+/// The memory a model and its training step need is estimated before anything is allocated
+/// (to refuse what would not fit); the estimates must match what is then allocated.
+#[test]
+fn memory_estimates_match_what_is_allocated() {
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let data = Arc::new(Dataset::new(&common::small_corpus(40_000), DataConfig::default()).unwrap());
+    for kind in ModelKind::all() {
+        let config = kind.standard(data.vocab.len());
+        let before = BYTES.load(Ordering::SeqCst);
+        let model = config.build(1).unwrap();
+        let store = (BYTES.load(Ordering::SeqCst) - before) as f64;
+        let train = TrainConfig { batch_size: 8, ..TrainConfig::default() };
+        // faer's product kernel reserves a packing buffer per thread the first time a thread
+        // multiplies (twice the L3 cache, mostly untouched virtual memory): a warm-up step on the
+        // same pool takes that out of the measurement.
+        let threads = Threads::new(1).unwrap();
+        Trainer::new(config.build(2).unwrap(), data.clone(), train, threads.clone()).unwrap().step();
+        let mut t = Trainer::new(model, data.clone(), train, threads).unwrap();
+        let before = BYTES.load(Ordering::SeqCst);
+        t.step();
+        let acts = (BYTES.load(Ordering::SeqCst) - before) as f64;
+        let (est_store, est_acts) = (config.store_bytes() as f64, config.activation_bytes(8, 64) as f64);
+        eprintln!("{kind}: store {store} vs {est_store} estimated, activations {acts} vs {est_acts}");
+        assert!((0.98..1.1).contains(&(store / est_store)), "{kind}: store {store} bytes, estimated {est_store}");
+        assert!((0.98..1.1).contains(&(acts / est_acts)), "{kind}: activations {acts} bytes, estimated {est_acts}");
     }
 }

@@ -1,8 +1,10 @@
 //! The dashboard in a real terminal: tmux runs the binary, keys are sent (more threads, pause,
 //! resume, help, quit), the pane is captured and checked, and the process must exit cleanly with
-//! the terminal restored. Skipped, with a message, where tmux is not installed (`.ci/run`
+//! the terminal restored — also when the race cannot start and when a SIGTERM arrives; a dumb
+//! terminal gets the headless race. Skipped, with a message, where tmux is not installed (`.ci/run`
 //! installs it).
 
+use std::path::Path;
 use std::process::Command;
 use std::thread::sleep;
 use std::time::Duration;
@@ -77,4 +79,109 @@ fn dashboard_runs_reacts_to_keys_and_restores_the_terminal() {
     let after = capture();
     assert_eq!(code.as_deref(), Some("0"), "the dashboard exits with 0:\n{after}");
     assert!(!after.contains("training loss"), "the terminal is restored (no dashboard left on screen):\n{after}");
+}
+
+/// Run `command` in a fresh tmux pane; returns the pane's text once the command has written
+/// its exit code (or after `wait`), and that code.
+fn in_tmux(name: &str, command: &str, wait: Duration, before_exit: impl Fn(&str)) -> (String, Option<String>) {
+    let dir = std::env::temp_dir().join(format!("sideways-tmux-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let exit = dir.join("exit");
+    let session = format!("sideways-{name}-{}", std::process::id());
+    let full = format!("{command}; echo $? > {}; sleep 30", exit.display());
+    tmux(&["new-session", "-d", "-s", &session, "-x", "100", "-y", "30", &full]);
+    let _cleanup = KillOnDrop(session.clone());
+    before_exit(&session);
+    let started = std::time::Instant::now();
+    let mut code = None;
+    while started.elapsed() < wait {
+        sleep(Duration::from_millis(200));
+        if let Ok(c) = std::fs::read_to_string(&exit) {
+            code = Some(c.trim().to_string());
+            break;
+        }
+    }
+    (tmux(&["capture-pane", "-t", &session, "-p"]), code)
+}
+
+#[test]
+fn a_race_that_cannot_start_ends_the_dashboard_with_its_error() {
+    if Command::new("tmux").arg("-V").output().is_err() {
+        eprintln!("skipped: tmux is not installed (apt-get install tmux)");
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("sideways-tmux-tiny-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let tiny = dir.join("tiny.txt");
+    std::fs::write(&tiny, "good morning . good night . ".repeat(40)).unwrap();
+    let bin = env!("CARGO_BIN_EXE_sideways");
+    let (screen, code) =
+        in_tmux("setup", &format!("{bin} race --corpus {}", tiny.display()), Duration::from_secs(30), |_| {});
+    assert_eq!(code.as_deref(), Some("1"), "{screen}");
+    assert!(screen.contains("error:") && screen.contains("fewer than one batch"), "{screen}");
+    assert!(!screen.contains("training loss"), "the terminal is restored:\n{screen}");
+}
+
+#[test]
+fn sigterm_restores_the_terminal_and_dumb_terminals_get_text() {
+    if Command::new("tmux").arg("-V").output().is_err() {
+        eprintln!("skipped: tmux is not installed (apt-get install tmux)");
+        return;
+    }
+    let bin = env!("CARGO_BIN_EXE_sideways");
+    let (screen, code) = in_tmux("term", &format!("{bin} race --budget 61s"), Duration::from_secs(30), |session| {
+        for _ in 0..50 {
+            sleep(Duration::from_millis(200));
+            if tmux(&["capture-pane", "-t", session, "-p"]).contains("training loss") {
+                break;
+            }
+        }
+        // The pane's shell runs the dashboard as its child: signal that child alone.
+        let shell = tmux(&["display-message", "-p", "-t", session, "#{pane_pid}"]);
+        let child = Command::new("pgrep").args(["-P", shell.trim()]).output().unwrap();
+        let pid = String::from_utf8_lossy(&child.stdout).trim().to_string();
+        assert!(!pid.is_empty(), "the dashboard runs under the pane's shell");
+        Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    });
+    assert_eq!(code.as_deref(), Some("1"), "{screen}");
+    assert!(screen.contains("stopped by SIGTERM") && !screen.contains("training loss"), "{screen}");
+    // TERM=dumb: the headless race, as text.
+    let (screen, code) = in_tmux(
+        "dumb",
+        &format!("TERM=dumb {bin} race --budget 3steps --lanes rnn@1"),
+        Duration::from_secs(60),
+        |_| {},
+    );
+    assert_eq!(code.as_deref(), Some("0"), "{screen}");
+    assert!(screen.contains("speed-up") && !screen.contains("training loss"), "{screen}");
+}
+
+/// A terminal that goes away (its window closed: the shell killed and the session ended) ends
+/// the dashboard: nobody can press `q` any more.
+#[test]
+fn a_dashboard_whose_terminal_goes_away_ends() {
+    if Command::new("tmux").arg("-V").output().is_err() {
+        eprintln!("skipped: tmux is not installed (apt-get install tmux)");
+        return;
+    }
+    let session = format!("sideways-gone-{}", std::process::id());
+    let command = format!("{} race --budget 62s; sleep 30", env!("CARGO_BIN_EXE_sideways"));
+    tmux(&["new-session", "-d", "-s", &session, "-x", "100", "-y", "30", &command]);
+    let cleanup = KillOnDrop(session.clone());
+    sleep(Duration::from_millis(1500));
+    let shell = tmux(&["display-message", "-p", "-t", &session, "#{pane_pid}"]);
+    let child = Command::new("pgrep").args(["-P", shell.trim()]).output().unwrap();
+    let pid = String::from_utf8_lossy(&child.stdout).trim().to_string();
+    assert!(!pid.is_empty(), "the dashboard runs under the pane's shell");
+    Command::new("kill").args(["-9", shell.trim()]).status().unwrap();
+    drop(cleanup);
+    let alive = || Path::new(&format!("/proc/{pid}")).exists();
+    for _ in 0..50 {
+        if !alive() {
+            return;
+        }
+        sleep(Duration::from_millis(100));
+    }
+    Command::new("kill").args(["-9", &pid]).status().unwrap();
+    panic!("the dashboard kept running after its terminal went away");
 }

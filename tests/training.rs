@@ -9,17 +9,21 @@ use sideways::commands::summary::{summary, SummaryOptions};
 use sideways::data::{Corpus, DataConfig, Dataset};
 use sideways::linalg::{Exec, Threads};
 use sideways::model::{Buffer, ModelConfig, ModelKind, SizeOverrides};
-use sideways::train::{Checkpoint, TrainConfig, Trainer};
+use sideways::train::{Checkpoint, LrSchedule, TrainConfig, Trainer};
 
 fn small_data() -> Arc<Dataset> {
     Arc::new(Dataset::new(&common::small_corpus(60_000), DataConfig::default()).unwrap())
 }
 
 fn small_trainer(kind: ModelKind, threads: usize, micro_batches: usize) -> Trainer {
+    scheduled_trainer(kind, threads, micro_batches, LrSchedule::Constant)
+}
+
+fn scheduled_trainer(kind: ModelKind, threads: usize, micro_batches: usize, schedule: LrSchedule) -> Trainer {
     let data = small_data();
     let sizes = SizeOverrides { d_model: Some(32), ..Default::default() };
     let model = ModelConfig::new(kind, data.vocab.len(), &sizes, 32).build(5).unwrap();
-    let train = TrainConfig { batch_size: 8, seq_len: 32, seed: 5, micro_batches, ..TrainConfig::default() };
+    let train = TrainConfig { batch_size: 8, seq_len: 32, seed: 5, micro_batches, schedule, ..TrainConfig::default() };
     Trainer::new(model, data, train, Threads::new(threads).unwrap()).unwrap()
 }
 
@@ -77,12 +81,13 @@ fn micro_batch_gradients_add_up_to_the_batch_gradient() {
 }
 
 #[test]
-fn resume_continues_the_same_loss_trajectory() {
+fn resume_continues_the_same_loss_trajectory_with_every_schedule() {
     let dir = common::temp_dir("resume");
     let path = dir.join("run.ckpt");
-    for kind in ModelKind::all() {
-        let straight = losses(&mut small_trainer(kind, 2, 1), 20);
-        let mut first = small_trainer(kind, 2, 1);
+    let schedules = [LrSchedule::Constant, LrSchedule::WarmupCosine { warmup: 5, total: 20, min_ratio: 0.1 }];
+    for (kind, schedule) in ModelKind::all().flat_map(|k| schedules.map(|s| (k, s))) {
+        let straight = losses(&mut scheduled_trainer(kind, 2, 1, schedule), 20);
+        let mut first = scheduled_trainer(kind, 2, 1, schedule);
         let mut resumed_losses = losses(&mut first, 8);
         first.checkpoint().save(&path).unwrap();
         drop(first);
@@ -91,7 +96,7 @@ fn resume_continues_the_same_loss_trajectory() {
             Trainer::resume(&Checkpoint::load(&path).unwrap(), &corpus, Threads::new(2).unwrap()).unwrap();
         assert_eq!(resumed.steps_done(), 8);
         resumed_losses.extend(losses(&mut resumed, 12));
-        assert_eq!(straight, resumed_losses, "{kind}");
+        assert_eq!(straight, resumed_losses, "{kind} with {schedule:?}");
         // Resuming on other data is refused.
         let other = Corpus { name: "other".into(), text: corpus.text.replace("king", "queen") };
         let e = Trainer::resume(&Checkpoint::load(&path).unwrap(), &other, Threads::new(1).unwrap()).err().unwrap();

@@ -15,21 +15,35 @@ pub struct DataArgs {
     /// A UTF-8 text file or a folder of .txt files [default: the embedded default corpus]
     #[arg(long)]
     pub corpus: Option<PathBuf>,
-    /// Vocabulary size including <unk>
-    #[arg(long, default_value_t = 4096)]
-    pub vocab_size: usize,
-    /// Words seen fewer times in the training split become <unk>
-    #[arg(long, default_value_t = 1)]
-    pub min_count: usize,
+    /// Vocabulary size including <unk> [default: 4096]
+    #[arg(long)]
+    pub vocab_size: Option<usize>,
+    /// Words seen fewer times in the training split become <unk> [default: 1]
+    #[arg(long)]
+    pub min_count: Option<usize>,
 }
 
 impl DataArgs {
     pub fn config(&self) -> DataConfig {
+        let standard = VocabConfig::default();
         DataConfig {
-            vocab: VocabConfig { max_size: self.vocab_size, min_count: self.min_count },
+            vocab: VocabConfig {
+                max_size: self.vocab_size.unwrap_or(standard.max_size),
+                min_count: self.min_count.unwrap_or(standard.min_count),
+            },
             ..DataConfig::default()
         }
     }
+
+    /// The options given that fix how the data is read.
+    pub fn given(&self) -> Vec<&'static str> {
+        given(&[("--vocab-size", self.vocab_size.is_some()), ("--min-count", self.min_count.is_some())])
+    }
+}
+
+/// The names of the options that were given.
+fn given(options: &[(&'static str, bool)]) -> Vec<&'static str> {
+    options.iter().filter(|o| o.1).map(|o| o.0).collect()
 }
 
 /// Model sizes (the standard configuration of bench-config.md unless changed).
@@ -62,6 +76,17 @@ impl ModelArgs {
             context_len: self.context,
         }
     }
+
+    /// The sizes given.
+    pub fn given(&self) -> Vec<&'static str> {
+        given(&[
+            ("--d-model", self.d_model.is_some()),
+            ("--hidden", self.hidden.is_some()),
+            ("--heads", self.heads.is_some()),
+            ("--layers", self.layers.is_some()),
+            ("--context", self.context.is_some()),
+        ])
+    }
 }
 
 /// How long and how to train.
@@ -70,30 +95,30 @@ pub struct RunArgs {
     /// Worker threads [default: all cores]
     #[arg(long)]
     pub threads: Option<usize>,
-    /// Seed of the initial weights
-    #[arg(long, default_value_t = 1337)]
-    pub seed: u64,
-    /// Seed of the batch order (0 = the standard order of bench-config.md)
-    #[arg(long, default_value_t = 0)]
-    pub data_seed: u64,
-    /// Windows per batch
-    #[arg(long, default_value_t = 32)]
-    pub batch_size: usize,
-    /// Split each batch into this many micro-batches whose gradients add up (less memory, same step)
-    #[arg(long, default_value_t = 1)]
-    pub micro_batches: usize,
-    /// Tokens per window
-    #[arg(long, default_value_t = 64)]
-    pub seq_len: usize,
-    /// Learning rate
-    #[arg(long, default_value_t = 1e-3)]
-    pub lr: f32,
-    /// Warm-up steps, then cosine decay to 10% over the run (0 = constant rate, the standard)
-    #[arg(long, default_value_t = 0)]
-    pub warmup: u64,
-    /// AdamW decoupled weight decay
-    #[arg(long, default_value_t = 0.01)]
-    pub weight_decay: f32,
+    /// Seed of the initial weights [default: 1337]
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Seed of the batch order (0 = the standard order of bench-config.md) [default: 0]
+    #[arg(long)]
+    pub data_seed: Option<u64>,
+    /// Windows per batch [default: 32]
+    #[arg(long)]
+    pub batch_size: Option<usize>,
+    /// Split each batch into this many micro-batches whose gradients add up (less memory, same step) [default: 1]
+    #[arg(long)]
+    pub micro_batches: Option<usize>,
+    /// Tokens per window [default: 64]
+    #[arg(long)]
+    pub seq_len: Option<usize>,
+    /// Learning rate [default: 0.001]
+    #[arg(long)]
+    pub lr: Option<f32>,
+    /// Warm-up steps, then cosine decay to 10% over the run (0 = constant rate, the standard) [default: 0]
+    #[arg(long)]
+    pub warmup: Option<u64>,
+    /// AdamW decoupled weight decay [default: 0.01]
+    #[arg(long)]
+    pub weight_decay: Option<f32>,
 }
 
 impl RunArgs {
@@ -103,19 +128,39 @@ impl RunArgs {
 
     /// The training configuration for a run of `steps` steps in total.
     pub fn config(&self, steps: u64) -> TrainConfig {
+        let d = TrainConfig::default();
+        let warmup = self.warmup.unwrap_or(0);
         TrainConfig {
-            batch_size: self.batch_size,
-            seq_len: self.seq_len,
-            seed: self.seed,
-            data_seed: self.data_seed,
-            optimizer: AdamWConfig { lr: self.lr, weight_decay: self.weight_decay, ..AdamWConfig::default() },
+            batch_size: self.batch_size.unwrap_or(d.batch_size),
+            seq_len: self.seq_len.unwrap_or(d.seq_len),
+            seed: self.seed.unwrap_or(d.seed),
+            data_seed: self.data_seed.unwrap_or(d.data_seed),
+            optimizer: AdamWConfig {
+                lr: self.lr.unwrap_or(d.optimizer.lr),
+                weight_decay: self.weight_decay.unwrap_or(d.optimizer.weight_decay),
+                ..d.optimizer
+            },
             freeze_embeddings: false,
-            micro_batches: self.micro_batches,
-            schedule: if self.warmup == 0 {
+            micro_batches: self.micro_batches.unwrap_or(d.micro_batches),
+            schedule: if warmup == 0 {
                 LrSchedule::Constant
             } else {
-                LrSchedule::WarmupCosine { warmup: self.warmup, total: steps, min_ratio: 0.1 }
+                LrSchedule::WarmupCosine { warmup, total: steps, min_ratio: 0.1 }
             },
         }
+    }
+
+    /// The options given that a checkpoint fixes (all but the thread count).
+    pub fn given(&self) -> Vec<&'static str> {
+        given(&[
+            ("--seed", self.seed.is_some()),
+            ("--data-seed", self.data_seed.is_some()),
+            ("--batch-size", self.batch_size.is_some()),
+            ("--micro-batches", self.micro_batches.is_some()),
+            ("--seq-len", self.seq_len.is_some()),
+            ("--lr", self.lr.is_some()),
+            ("--warmup", self.warmup.is_some()),
+            ("--weight-decay", self.weight_decay.is_some()),
+        ])
     }
 }

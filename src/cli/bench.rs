@@ -86,13 +86,11 @@ pub fn run(a: &BenchArgs) -> anyhow::Result<()> {
     output::line(&format!("load average after: {}\n", load(r.load_average_after)))?;
     output::text(&reading(&r.sweep, a.span))?;
     if r.charts_skipped {
-        eprintln!(
-            "charts skipped: no TrueType font found (install fonts-dejavu-core, or set SIDEWAYS_FONT to a .ttf file)"
-        );
+        say!("charts skipped: no TrueType font found (install fonts-dejavu-core, or set SIDEWAYS_FONT to a .ttf file)");
     }
     if !r.written.is_empty() {
         let names: Vec<String> = r.written.iter().map(|p| p.display().to_string()).collect();
-        eprintln!("wrote {}", names.join(", "));
+        say!("wrote {}", names.join(", "));
     }
     Ok(())
 }

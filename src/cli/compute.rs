@@ -45,7 +45,7 @@ pub fn run(a: &ComputeArgs) -> anyhow::Result<()> {
         this_machine: a.this_machine.then_some(threads),
     };
     if a.this_machine && !a.json {
-        eprintln!("measuring this machine: 50 standard Transformer steps on {threads} thread(s) ...");
+        say!("measuring this machine: 50 standard Transformer steps on {threads} thread(s) ...");
     }
     let r = compute(&options)?;
     if a.json {

@@ -36,7 +36,7 @@ pub fn run(a: &CorpusArgs) -> anyhow::Result<()> {
     match &a.output {
         Some(path) => {
             write_atomically(path, text.as_bytes())?;
-            eprintln!("wrote {} ({} tokens)", path.display(), text.split_whitespace().count());
+            say!("wrote {} ({} tokens)", path.display(), text.split_whitespace().count());
             Ok(())
         }
         None => output::text(&text),

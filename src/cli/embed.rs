@@ -151,7 +151,7 @@ fn train(a: &TrainArgs) -> anyhow::Result<()> {
         config,
         threads: a.threads.unwrap_or_else(Threads::available),
     };
-    let tty = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let tty = output::live_stderr();
     let mut last_line = std::time::Instant::now();
     let mut write_error = None;
     let r = embed::train(&options, &mut |p| {
@@ -170,9 +170,9 @@ fn train(a: &TrainArgs) -> anyhow::Result<()> {
                 duration(eta)
             );
             if tty {
-                eprint!("\r{line}\x1b[K");
+                super::output::live(&line);
             } else {
-                eprintln!("{line}");
+                say!("{line}");
             }
             last_line = std::time::Instant::now();
         }
@@ -184,10 +184,10 @@ fn train(a: &TrainArgs) -> anyhow::Result<()> {
         return output::result("embed_train", &r);
     }
     if tty {
-        eprintln!();
+        say!("");
     }
     let w = &r.report;
-    eprintln!(
+    say!(
         "{} vectors of {} for {} words ({} corpus words × {} epochs) in {:.2} s on {} thread(s): {} words/s (wall clock); wrote {}",
         thousands(w.vocab_size as f64),
         r.dim,

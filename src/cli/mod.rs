@@ -2,12 +2,13 @@
 //! structs, call a command of [`crate::commands`] (or the dashboard) and print its result as
 //! text or as the one JSON format.
 
+#[macro_use]
+mod output;
 mod args;
 mod bench;
 mod compute;
 mod corpus;
 mod embed;
-mod output;
 mod predict;
 mod race;
 mod summary;
@@ -29,7 +30,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Train one model and report loss, speed and validation metrics.
-    Train(train::TrainArgs),
+    Train(Box<train::TrainArgs>),
     /// Show the most likely next words after a prompt.
     Predict(predict::PredictArgs),
     /// Continue a prompt with sampled words.
@@ -46,6 +47,21 @@ pub enum Command {
     Bench(bench::BenchArgs),
     /// Train every model briefly on the default corpus and print them side by side.
     Summary(summary::SummaryArgs),
+}
+
+/// Parse a command line (the program's name first) as `sideways` does, options and their
+/// values included, without running anything: the error is clap's message, or the library's
+/// for a value clap takes as text (a lane, a budget, a model).
+pub fn check(args: &[String]) -> Result<(), String> {
+    let cli = Cli::try_parse_from(args).map_err(|e| e.to_string())?;
+    let check = |r: anyhow::Result<()>| r.map_err(|e| format!("{e:#}"));
+    match cli.command {
+        Some(Command::Race(a)) => check(a.options().map(drop)),
+        Some(Command::Train(a)) => {
+            check(a.model.map_or(Ok(()), |m| m.parse::<crate::model::ModelKind>().map(drop).map_err(Into::into)))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// Run the command line; returns the process exit code.
@@ -69,7 +85,7 @@ pub fn main() -> std::process::ExitCode {
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            say!("error: {e:#}");
             std::process::ExitCode::FAILURE
         }
     }

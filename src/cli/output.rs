@@ -26,6 +26,36 @@ pub fn text(text: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A line for people on standard error (progress, notes, errors). Standard error is the last
+/// place left to report anything, so a failed write there is ignored rather than a panic.
+pub fn status(text: &str) {
+    let _ = writeln!(std::io::stderr(), "{text}");
+}
+
+/// `eprintln!` through [`status`].
+macro_rules! say {
+    ($($arg:tt)*) => {
+        $crate::cli::output::status(&format!($($arg)*))
+    };
+}
+
+/// Redraw the live line on a terminal's standard error.
+pub fn live(text: &str) {
+    let mut err = std::io::stderr();
+    let _ = write!(err, "\r{text}\x1b[K");
+    let _ = err.flush();
+}
+
+/// Whether the terminal can take escape codes: it exists and is not `TERM=dumb` (or unnamed).
+pub fn can_draw() -> bool {
+    std::env::var("TERM").is_ok_and(|t| !t.is_empty() && t != "dumb")
+}
+
+/// Whether standard error is a terminal that a live line can be redrawn on.
+pub fn live_stderr() -> bool {
+    can_draw() && std::io::stderr().is_terminal()
+}
+
 /// The result of command `result` as one JSON line.
 pub fn result<T: Serialize>(result: &str, value: &T) -> anyhow::Result<()> {
     line(&schema::result_line(result, value))
@@ -49,7 +79,7 @@ impl Progress {
     pub fn new(json: bool) -> Self {
         Progress {
             json,
-            tty: std::io::stderr().is_terminal(),
+            tty: live_stderr(),
             label: String::new(),
             total: None,
             tokens_per_step: 1,
@@ -75,7 +105,7 @@ impl Progress {
                     _ => None,
                 };
                 self.tokens_per_step = (info.batch_size * info.seq_len) as u64;
-                eprintln!(
+                say!(
                     "{}: {} parameters, corpus {} ({} training tokens, {} words), {} threads, from step {}",
                     info.model,
                     thousands(info.parameters as f64),
@@ -102,17 +132,16 @@ impl Progress {
                     // Redraw at most 10 times a second; always draw the last step.
                     let due = self.last_draw.is_none_or(|t| t.elapsed().as_millis() >= 100) || s.step == total;
                     if due {
-                        eprint!("\r{line}\x1b[K");
-                        let _ = std::io::stderr().flush();
+                        live(&line);
                         self.last_draw = Some(Instant::now());
                     }
                 } else if s.step.is_multiple_of((total / 10).max(1)) || s.step == total {
-                    eprintln!("{line}");
+                    say!("{line}");
                 }
             }
             EventKind::Eval(v) => {
                 self.end_line();
-                eprintln!(
+                say!(
                     "{:<12} step {:>5}  validation loss {:.3}  perplexity {:.1}  next-word accuracy {:.1}%",
                     self.label,
                     v.step,
@@ -123,10 +152,10 @@ impl Progress {
             }
             EventKind::Saved { path, .. } => {
                 self.end_line();
-                eprintln!("saved {}", path.display());
+                say!("saved {}", path.display());
             }
-            EventKind::Note { text } => eprintln!("{text}"),
-            EventKind::Warning { text } => eprintln!("warning: {text}"),
+            EventKind::Note { text } => say!("{text}"),
+            EventKind::Warning { text } => say!("warning: {text}"),
             EventKind::Sample(_) | EventKind::Done(_) => {}
         }
     }
@@ -134,7 +163,7 @@ impl Progress {
     /// End a live line before something else is printed below it.
     fn end_line(&mut self) {
         if self.tty && self.last_draw.take().is_some() {
-            eprintln!();
+            say!("");
         }
     }
 

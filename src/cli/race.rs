@@ -8,7 +8,6 @@ use clap::Args;
 
 use super::output;
 use crate::commands::race::{race, RaceOptions};
-use crate::error::Error;
 use crate::fsio::write_atomically;
 use crate::race::{parse_lanes, LaneResult, LaneSpec, EVAL_EVERY, SAMPLE_EVERY};
 use crate::schema;
@@ -78,30 +77,23 @@ impl RaceArgs {
 /// otherwise: never an escape code into a pipe.
 pub fn run(a: &RaceArgs) -> anyhow::Result<()> {
     let options = a.options()?;
-    let terminal = std::io::stdout().is_terminal() && std::io::stdin().is_terminal();
+    // A terminal that cannot draw (TERM=dumb, or no TERM at all) gets the headless race.
+    let terminal = output::can_draw() && std::io::stdout().is_terminal() && std::io::stdin().is_terminal();
     if terminal && !a.headless && !a.json && a.results.is_none() {
         return crate::tui::run(&options);
     }
     if let Some(path) = &a.results {
-        let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
-        if !dir.is_dir() {
-            return Err(Error::config(
-                "--results",
-                path.display(),
-                format!("the folder {} does not exist; create it or pick another path", dir.display()),
-            )
-            .into());
-        }
+        crate::fsio::check_writable(path)?;
     }
     let labels: Vec<String> = options.lanes.iter().map(LaneSpec::label).collect();
     if !a.json {
-        eprintln!(
+        say!(
             "race: {} lanes take turns on the cores, each timed on its own clock; budget {} per lane",
             labels.len(),
             options.budget
         );
     }
-    let tty = std::io::stderr().is_terminal();
+    let tty = output::live_stderr();
     let mut live = labels.clone();
     // Without a terminal, a status line every few seconds instead of a live one.
     let mut last_line = std::time::Instant::now();
@@ -119,18 +111,17 @@ pub fn run(a: &RaceArgs) -> anyhow::Result<()> {
                 live[event.lane] =
                     format!("{label} {:.1}s loss {:.2} {} tok/s", s.seconds, s.loss, thousands(s.tokens_per_s));
                 if tty {
-                    eprint!("\r{}\x1b[K", live.join(" | "));
-                    let _ = std::io::stderr().flush();
+                    super::output::live(&live.join(" | "));
                 } else if last_line.elapsed().as_secs() >= 5 {
-                    eprintln!("{}", live.join(" | "));
+                    say!("{}", live.join(" | "));
                     last_line = std::time::Instant::now();
                 }
             }
             EventKind::Eval(v) if !tty => {
-                eprintln!("{label:<16} step {:>5}  validation loss {:.3}", v.step, v.report.val_loss);
+                say!("{label:<16} step {:>5}  validation loss {:.3}", v.step, v.report.val_loss);
             }
-            EventKind::Done(r) if !tty => eprintln!("{label:<16} done: {} steps in {:.1} s", r.steps, r.seconds),
-            EventKind::Warning { text } => eprintln!("\nwarning: {text}"),
+            EventKind::Done(r) if !tty => say!("{label:<16} done: {} steps in {:.1} s", r.steps, r.seconds),
+            EventKind::Warning { text } => say!("\nwarning: {text}"),
             _ => {}
         }
     })?;
@@ -141,14 +132,14 @@ pub fn run(a: &RaceArgs) -> anyhow::Result<()> {
         output::result("race", &result)?;
     } else {
         if tty {
-            eprintln!();
+            say!("");
         }
         output::text(&table(&result.lanes))?;
     }
     if let Some(path) = &a.results {
         write_atomically(path, schema::result_pretty("race", &result).as_bytes())?;
         if !a.json {
-            eprintln!("wrote {}", path.display());
+            say!("wrote {}", path.display());
         }
     }
     Ok(())

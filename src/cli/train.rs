@@ -46,6 +46,25 @@ pub struct TrainArgs {
 }
 
 pub fn run(a: &TrainArgs) -> anyhow::Result<()> {
+    if a.resume.is_some() {
+        let mut fixed = a.run.given();
+        fixed.extend(a.data.given());
+        fixed.extend(a.model_sizes.given());
+        fixed.extend(
+            [
+                ("--model", a.model.is_some()),
+                ("--embeddings", a.embeddings.is_some()),
+                ("--freeze-embeddings", a.freeze_embeddings),
+            ]
+            .iter()
+            .filter(|o| o.1)
+            .map(|o| o.0),
+        );
+        if !fixed.is_empty() {
+            let hint = "a resumed run keeps the configuration in its checkpoint: leave these out (--steps, --threads, --eval-every and --save* may change), or start a new run";
+            return Err(crate::error::Error::config("options with --resume", fixed.join(" "), hint).into());
+        }
+    }
     let options = TrainOptions {
         model: a.model.as_deref().map(str::parse).transpose()?,
         corpus: a.data.corpus.clone(),

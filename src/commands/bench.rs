@@ -75,6 +75,7 @@ pub fn bench(o: &BenchOptions, progress: &mut dyn FnMut(&SpeedPoint)) -> Result<
     }
     if let Some(dir) = &o.out {
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e, "give a folder that can be created and written"))?;
+        crate::fsio::check_writable(&dir.join("sweep.csv"))?;
     }
     let data = super::dataset(o.corpus.as_deref(), DataConfig::default())?;
     let machine = Machine::read();

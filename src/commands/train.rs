@@ -9,7 +9,7 @@ use crate::embed::vectors::WordVectors;
 use crate::error::{Error, Result};
 use crate::linalg::Threads;
 use crate::model::{self, ModelConfig, ModelKind, SizeOverrides};
-use crate::train::{Budget, Checkpoint, Event, EventKind, Run, RunConfig, RunResult, TrainConfig, Trainer};
+use crate::train::{Budget, Checkpoint, Event, EventKind, LrSchedule, Run, RunConfig, RunResult, TrainConfig, Trainer};
 
 /// What to train, on what, for how long.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -30,7 +30,8 @@ pub struct TrainOptions {
     /// back to its checkpoint unless this is given.
     pub save: Option<PathBuf>,
     pub save_every: u64,
-    /// Continue the run saved in this checkpoint.
+    /// Continue the run saved in this checkpoint (its model, data and training configuration
+    /// are the checkpoint's; `model`, `data`, `sizes`, `train` and `embeddings` are not used).
     pub resume: Option<PathBuf>,
     /// Start the embedding table from these word vectors.
     pub embeddings: Option<PathBuf>,
@@ -67,13 +68,28 @@ pub struct TrainResult {
 /// Train as `o` says, reporting events to `emit`.
 pub fn train(o: &TrainOptions, emit: &mut dyn FnMut(Event)) -> Result<TrainResult> {
     let threads = Threads::new(o.threads)?;
+    // A checkpoint that cannot be written is found now, not after the training.
+    if let Some(path) = &o.save {
+        crate::fsio::check_writable(path)?;
+    }
     let corpus = Corpus::from_option(o.corpus.as_deref())?;
     let trainer = match &o.resume {
         Some(_) if o.embeddings.is_some() || o.train.freeze_embeddings => {
             let hint = "a resumed run keeps its own embeddings; leave out --embeddings / --freeze-embeddings";
             return Err(Error::config("--embeddings", "with --resume", hint));
         }
-        Some(path) => Trainer::resume(&Checkpoint::load(path)?, &corpus, threads)?,
+        Some(path) => {
+            let trainer = Trainer::resume(&Checkpoint::load(path)?, &corpus, threads)?;
+            if let LrSchedule::WarmupCosine { total, min_ratio, .. } = trainer.config().schedule {
+                if o.steps > total {
+                    let text = format!(
+                        "the learning-rate schedule decays over the {total} steps its first run was given; steps after it keep the final rate ({min_ratio} × lr)"
+                    );
+                    emit(Event { lane: 0, kind: EventKind::Note { text } });
+                }
+            }
+            trainer
+        }
         None => {
             let hint = format!("say which model to train: {}", ModelKind::choices());
             let kind = o.model.ok_or_else(|| Error::config("model", "none", hint))?;

@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
+use crate::linalg::machine;
 
 use super::grammar::Grammar;
 
@@ -45,9 +46,18 @@ impl Corpus {
                 return Err(Error::corpus(what, "the folder holds no .txt files", "put UTF-8 .txt files in it"));
             }
             files
-        } else {
+        } else if meta.is_file() {
             vec![path.to_path_buf()]
+        } else {
+            return Err(Error::corpus(
+                what,
+                "it is not a regular file (a device, a pipe or a socket)",
+                "give a UTF-8 .txt file or a folder of them; save a stream to a file first",
+            ));
         };
+        let size: u64 = files.iter().filter_map(|f| std::fs::metadata(f).ok()).map(|m| m.len()).sum();
+        let what_size = format!("the corpus {what} ({})", crate::units::bytes(size));
+        machine::ensure_memory(what_size, size.saturating_mul(MEMORY_PER_BYTE), "give a smaller corpus")?;
         let mut text = String::new();
         for file in &files {
             if !text.is_empty() {
@@ -63,6 +73,10 @@ impl Corpus {
     }
 }
 
+/// Bytes of memory a corpus takes per byte of text while it becomes token ids: the text, its
+/// lowercase copy, a 16-byte slice per token (about one per 5 bytes), the ids, the vocabulary.
+const MEMORY_PER_BYTE: u64 = 12;
+
 /// Read one file as text, refusing binary files and invalid UTF-8 with the offending offset.
 fn read_text(path: &Path) -> Result<String> {
     let what = path.display().to_string();
@@ -74,11 +88,16 @@ fn read_text(path: &Path) -> Result<String> {
             "give a plain UTF-8 text file",
         ));
     }
-    String::from_utf8(bytes).map_err(|e| {
+    let mut text = String::from_utf8(bytes).map_err(|e| {
         Error::corpus(
             what,
             format!("it is not UTF-8 (invalid byte at offset {})", e.utf8_error().valid_up_to()),
             "convert it to UTF-8, e.g. `iconv -f latin1 -t utf-8`",
         )
-    })
+    })?;
+    // A byte-order mark is not text.
+    if text.starts_with('\u{feff}') {
+        text.drain(..3);
+    }
+    Ok(text)
 }

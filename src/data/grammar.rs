@@ -63,8 +63,12 @@ impl Grammar {
         Grammar::parse(BUILTIN).expect("the built-in grammar parses")
     }
 
+    /// Largest total of the template weights in one section.
+    pub const MAX_WEIGHT: usize = 1_000_000_000;
+
     /// Parse a grammar file; errors name the line.
     pub fn parse(text: &str) -> Result<Grammar> {
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let mut g = Grammar { cast: Vec::new(), lists: HashMap::new(), templates: HashMap::new() };
         let mut section = None;
         for (i, raw) in text.lines().enumerate() {
@@ -116,12 +120,20 @@ impl Grammar {
                     if words.is_empty() {
                         return Err(err(format!("the list {} is empty", name.trim())));
                     }
+                    if let Some(w) = words.iter().find(|w| w.contains(['{', '}'])) {
+                        return Err(err(format!(
+                            "the list {} holds {w:?}: word lists hold words; slots like {{who}} go in templates",
+                            name.trim()
+                        )));
+                    }
                     g.lists.insert(name.trim().to_string(), words);
                 }
                 Some(s) => {
                     let (weight, body) = match line.split_once("* ") {
                         Some((w, body)) if w.chars().all(|c| c.is_ascii_digit()) => {
-                            (w.parse::<usize>().map_err(|_| err(format!("bad weight {w}")))?, body)
+                            let weight = w.parse::<usize>().ok().filter(|w| (1..=Self::MAX_WEIGHT).contains(w));
+                            let hint = || err(format!("weight {w}: use a whole number from 1 to {}", Self::MAX_WEIGHT));
+                            (weight.ok_or_else(hint)?, body)
                         }
                         _ => (1, line),
                     };
@@ -134,15 +146,25 @@ impl Grammar {
         Ok(g)
     }
 
-    /// Every slot must name something that exists, for every character that can fill it.
+    /// Every slot must name something that exists, for every character that can fill it, and
+    /// everything must be possible to generate: an `{other}` needs a second noun, and a section's
+    /// weights must add up to something a picker can draw from.
     fn check(&self) -> Result<()> {
         let err = |problem: String| Error::Grammar { line: None, problem };
         if self.cast.len() < 2 {
             return Err(err("the [cast] needs at least two characters".into()));
         }
+        let two_nouns = self.cast.iter().any(|c| c.noun != self.cast[0].noun);
         for s in TEMPLATE_SECTIONS {
             let templates = self.templates.get(&s).ok_or_else(|| err(format!("section {s:?} has no templates")))?;
+            let total = templates.iter().try_fold(0usize, |sum, t| sum.checked_add(t.weight));
+            if total.is_none_or(|t| t > Self::MAX_WEIGHT) {
+                return Err(err(format!("the weights of section {s:?} add up to more than {}", Self::MAX_WEIGHT)));
+            }
             for t in templates {
+                if !two_nouns && t.parts.iter().any(|p| matches!(p, Part::Slot(s) if s == "other")) {
+                    return Err(err("{other} needs a character with another noun in the [cast]".into()));
+                }
                 for part in &t.parts {
                     let Part::Slot(name) = part else { continue };
                     if matches!(name.as_str(), "who" | "he" | "him" | "his" | "other") {
@@ -174,7 +196,7 @@ impl Grammar {
     /// Generate about `target_tokens` tokens of stories, one paragraph per story.
     pub fn generate(&self, seed: u64, target_tokens: usize) -> String {
         let mut rng = Rng::new(seed);
-        let mut out = String::with_capacity(target_tokens * 6);
+        let mut out = String::with_capacity(target_tokens.saturating_mul(6).min(1 << 30));
         let mut tokens = 0;
         while tokens < target_tokens {
             for _ in 0..rng.below(4) {
@@ -217,12 +239,13 @@ impl Grammar {
                     "he" => &c.he,
                     "him" => &c.him,
                     "his" => &c.his,
-                    "other" => loop {
-                        let o = &self.cast[rng.below(self.cast.len())];
-                        if o.noun != c.noun {
-                            break &o.noun;
-                        }
-                    },
+                    // Drawn until another noun comes up (the parser made sure there is one); the
+                    // draws are bounded all the same.
+                    "other" => (0..10_000)
+                        .map(|_| &self.cast[rng.below(self.cast.len())])
+                        .find(|o| o.noun != c.noun)
+                        .or_else(|| self.cast.iter().find(|o| o.noun != c.noun))
+                        .map_or(&c.noun, |o| &o.noun),
                     name => {
                         let list = self.list(name, c).expect("checked at parse time");
                         &list[rng.below(list.len())]
@@ -287,5 +310,28 @@ mod tests {
         )
         .unwrap_err();
         assert!(e.to_string().contains("{missing}"), "{e}");
+    }
+
+    /// What could never be generated is refused when the grammar is read: no panic, no endless
+    /// loop later.
+    #[test]
+    fn impossible_grammars_are_refused_at_parse_time() {
+        let grammar = |cast: &str, opening: &str| {
+            format!("[cast]\n{cast}\n[words]\nfood = bread | soup\n[opening]\n{opening}\n[middle]\nx .\n[ending]\ny .\n[habit]\nz .\n")
+        };
+        let two = "king he him his\nqueen she her her";
+        let refused = |text: &str, expect: &str| {
+            let e = Grammar::parse(text).err().unwrap_or_else(|| panic!("accepted: {text}")).to_string();
+            assert!(e.contains(expect), "{e}");
+        };
+        refused(&grammar(two, "0* the {who} ate {food} ."), "weight 0");
+        refused(&grammar(two, "9223372036854775807* a .\n9223372036854775807* b ."), "weight 9223372036854775807");
+        refused(&grammar(two, "600000000* a .\n600000000* b ."), "add up to more than");
+        refused(&grammar("king he him his\nking he him his", "the {who} met the {other} ."), "{other}");
+        refused(&grammar(two, "{food}").replace("bread | soup", "bread | {who}"), "slots like");
+        // Accepted: a byte-order mark, and {other} with two nouns; generation ends.
+        let ok = Grammar::parse(&format!("\u{feff}{}", grammar(two, "the {who} met the {other} ."))).unwrap();
+        let text = ok.generate(3, 500);
+        assert!(text.contains("met the queen") || text.contains("met the king"), "{text}");
     }
 }

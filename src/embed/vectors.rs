@@ -181,6 +181,7 @@ pub fn parse_binary(bytes: &[u8]) -> std::result::Result<WordVectors, String> {
     }
     let mut words = Vec::with_capacity(n);
     let mut data = Vec::with_capacity(n * dim);
+    let mut seen = HashMap::with_capacity(n);
     let mut pos = header_end + 1;
     for i in 0..n {
         while bytes.get(pos) == Some(&b'\n') {
@@ -205,7 +206,16 @@ pub fn parse_binary(bytes: &[u8]) -> std::result::Result<WordVectors, String> {
                 bytes.len() - pos
             ));
         };
-        data.extend(raw.chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().expect("4 bytes"))));
+        for (k, c) in raw.chunks_exact(4).enumerate() {
+            let x = f32::from_le_bytes([c[0], c[1], c[2], c[3]]);
+            if !x.is_finite() {
+                return Err(format!("byte {}: the vector of {word:?} holds {x}, not a finite number", pos + 4 * k));
+            }
+            data.push(x);
+        }
+        if let Some(first) = seen.insert(word.to_string(), start) {
+            return Err(format!("byte {start}: the word {word:?} appears a second time (first at byte {first})"));
+        }
         words.push(word.to_string());
         pos += 4 * dim;
     }
@@ -227,6 +237,8 @@ pub fn parse_text(bytes: &[u8]) -> std::result::Result<WordVectors, String> {
             e.valid_up_to()
         )
     })?;
+    // A byte-order mark is not part of the first word.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut lines = text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()).peekable();
     let header = lines.peek().and_then(|(_, l)| parse_header(l));
     if let Some((n, dim)) = header {
@@ -242,18 +254,32 @@ pub fn parse_text(bytes: &[u8]) -> std::result::Result<WordVectors, String> {
     }
     let mut words = Vec::new();
     let mut data = Vec::new();
+    let mut seen = HashMap::new();
     let mut dim = header.map(|h| h.1);
     for (i, line) in lines {
         let mut parts = line.split_ascii_whitespace();
-        let word = parts.next().expect("non-empty line");
+        let Some(word) = parts.next() else { continue };
+        if word.starts_with('\u{feff}') {
+            return Err(format!("line {}: a word starts with a byte-order mark (U+FEFF)", i + 1));
+        }
         let before = data.len();
         for p in parts {
-            data.push(p.parse::<f32>().map_err(|_| format!("line {}: {p:?} is not a number (word {word:?})", i + 1))?);
+            let x = p.parse::<f32>().map_err(|_| format!("line {}: {p:?} is not a number (word {word:?})", i + 1))?;
+            if !x.is_finite() {
+                return Err(format!("line {}: {p:?} is not a finite number (word {word:?})", i + 1));
+            }
+            data.push(x);
         }
         let got = data.len() - before;
+        if got == 0 {
+            return Err(format!("line {}: word {word:?} has no numbers after it", i + 1));
+        }
         let want = *dim.get_or_insert(got);
-        if got != want || got == 0 {
+        if got != want {
             return Err(format!("line {}: word {word:?} has {got} numbers, expected {want}", i + 1));
+        }
+        if let Some(first) = seen.insert(word.to_string(), i + 1) {
+            return Err(format!("line {}: the word {word:?} appears a second time (first on line {first})", i + 1));
         }
         words.push(word.to_string());
     }

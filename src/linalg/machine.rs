@@ -13,7 +13,7 @@ use faer::Accum;
 use serde::{Deserialize, Serialize};
 
 use super::{matmul, rows, rows_mut, Threads};
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 /// The CPU, its cores and how busy it was.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -46,6 +46,26 @@ pub fn load_average() -> Option<[f64; 3]> {
     let text = std::fs::read_to_string("/proc/loadavg").ok()?;
     let mut it = text.split_whitespace().map(|v| v.parse::<f64>().ok());
     Some([it.next()??, it.next()??, it.next()??])
+}
+
+/// Memory the system says it can give this process without swapping (Linux's MemAvailable);
+/// `None` where it does not say.
+pub fn available_memory() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    kib.checked_mul(1024)
+}
+
+/// Refuse `needed` bytes for `what` when the machine does not have them available, before
+/// anything is allocated: a failed allocation aborts the process with no word of what to do.
+pub fn ensure_memory(what: impl Into<String>, needed: u64, hint: impl Into<String>) -> Result<()> {
+    match available_memory() {
+        Some(available) if needed > available => {
+            Err(Error::Memory { what: what.into(), needed, available, hint: hint.into() })
+        }
+        _ => Ok(()),
+    }
 }
 
 /// Best GFLOP/s of a (512 × 512) · (512 × 512) f32 product on `threads`, over about `seconds`.

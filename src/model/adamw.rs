@@ -119,6 +119,13 @@ mod tests {
         let mut big = vec![3.0f32, 4.0];
         assert_eq!(clip(&mut big, 1.0), 5.0);
         assert!((big[0] - 0.6).abs() < 1e-6 && (big[1] - 0.8).abs() < 1e-6);
+        // The update count is 64 bits: past 2^31 updates β^k is 0 in f32, so the bias correction
+        // stays at 1 instead of wrapping around.
+        let (mut a, mut b) = (vec![1.0f32], vec![1.0f32]);
+        let (mut ma, mut va, mut mb, mut vb) = (vec![0.1], vec![0.01], vec![0.1], vec![0.01]);
+        update(&mut a, &mut ma, &mut va, &[0.5], &c, 0.01, u64::MAX, Par::Seq);
+        update(&mut b, &mut mb, &mut vb, &[0.5], &c, 0.01, 1 << 40, Par::Seq);
+        assert!(a[0].is_finite() && a == b, "{a:?} vs {b:?}");
         let mut small = vec![0.3f32, 0.4];
         assert_eq!(clip(&mut small, 1.0), 0.5);
         assert_eq!(small, [0.3, 0.4], "below the limit nothing changes");

@@ -13,6 +13,7 @@ use super::spec::{check_range, ModelSpec, SizeOverrides, MAX_PARAMS, MAX_VOCAB, 
 use super::transformer::{self, TransformerConfig};
 use super::LanguageModel;
 use crate::error::{Error, Result};
+use crate::linalg::machine;
 
 /// One architecture: its name and its standard configuration.
 pub struct Entry {
@@ -94,9 +95,23 @@ impl ModelConfig {
         Ok(())
     }
 
-    /// A model with fresh seeded weights.
+    /// Bytes of the model's store: values, gradients and AdamW's two moments.
+    pub fn store_bytes(&self) -> u64 {
+        16 * self.param_count() as u64
+    }
+
+    /// Bytes the activations of one forward + backward on `batch` windows of `seq_len` take.
+    pub fn activation_bytes(&self, batch: usize, seq_len: usize) -> u64 {
+        (4.0 * self.spec().activation_floats(batch, seq_len)).min(u64::MAX as f64) as u64
+    }
+
+    /// A model with fresh seeded weights (refused before anything is allocated when its store
+    /// would not fit in memory).
     pub fn build(&self, seed: u64) -> Result<Box<dyn LanguageModel>> {
         self.validate()?;
+        let what =
+            format!("a {} of {} parameters (values, gradients, AdamW's moments)", self.kind(), self.param_count());
+        machine::ensure_memory(what, self.store_bytes(), "use smaller sizes (--d-model, --layers, --vocab-size)")?;
         Ok(self.spec().build(seed))
     }
 }

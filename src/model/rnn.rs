@@ -83,6 +83,14 @@ impl ModelSpec for RnnConfig {
         3.0 * (2 * (d * h + h * h + h * v)) as f64
     }
 
+    /// `RnnActs`: ids, embeddings, hidden states, probabilities and losses, their gradients and
+    /// the recurrence's scratch.
+    fn activation_floats(&self, batch: usize, seq_len: usize) -> f64 {
+        let (b, n) = (batch as f64, (batch * seq_len) as f64);
+        let (v, d, h) = (self.vocab_size as f64, self.d_model as f64, self.hidden_size as f64);
+        n * (3.0 + 2.0 * d + 4.0 * h + v) + b * h
+    }
+
     /// The chain runs through every word of a window — h_t = tanh(… + h_{t−1}·W_hh) — so the
     /// span grows with the sequence length: the first word's input projection, every step of
     /// the recurrence, the last word's head; ×3 for the backward pass.

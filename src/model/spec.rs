@@ -33,6 +33,11 @@ pub trait ModelSpec {
     /// FLOP/s peak measures.
     fn train_flops_per_token(&self, seq_len: usize) -> f64;
 
+    /// Floats (4 bytes each) of the activations and their gradients a forward + backward on
+    /// `batch` windows of `seq_len` allocates, by the same sizes as the model's own buffers
+    /// (tested against the allocator). In f64: absurd sizes must not overflow the estimate.
+    fn activation_floats(&self, batch: usize, seq_len: usize) -> f64;
+
     /// Work and span of one training step on `batch` windows of `seq_len` words (see
     /// [`WorkSpan`]).
     fn work_span(&self, batch: usize, seq_len: usize) -> WorkSpan;

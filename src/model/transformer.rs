@@ -136,6 +136,15 @@ impl ModelSpec for TransformerConfig {
         3.0 * (self.n_layers * block + 2 * d * v) as f64
     }
 
+    /// `Acts`: per block its activations and their gradients (attention's (t, t) maps per head
+    /// among them), then the embeddings, the final LayerNorm, the probabilities and scratch.
+    fn activation_floats(&self, batch: usize, seq_len: usize) -> f64 {
+        let (b, t, n) = (batch as f64, seq_len as f64, (batch * seq_len) as f64);
+        let (v, c, m) = (self.vocab_size as f64, self.d_model as f64, self.mlp_size as f64);
+        let block = 14.0 * n * c + 4.0 * n + 4.0 * n * m + b * self.n_heads as f64 * t * t;
+        self.n_layers as f64 * block + 4.0 * n * c + 5.0 * n + n * v + b * t * t
+    }
+
     /// The chain runs through one word per block — that word's attention reads all the
     /// window's keys, but the blocks are the only steps that wait for each other — so the
     /// critical path is the number of blocks at any window length.

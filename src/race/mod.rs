@@ -26,7 +26,7 @@ use serde::{Deserialize, Serialize};
 use crate::data::Dataset;
 use crate::embed::vectors::WordVectors;
 use crate::error::{Error, Result};
-use crate::linalg::{Peaks, Threads};
+use crate::linalg::{machine, Peaks, Threads};
 use crate::model::{self, ModelConfig, SizeOverrides};
 use crate::train::{Budget, Control, Event, Run, RunConfig, RunResult, TrainConfig, Trainer, DEFAULT_PROMPT};
 
@@ -97,6 +97,19 @@ impl Race {
         ModelConfig::new(lane.model, self.data.vocab.len(), &self.sizes, self.train.seq_len)
     }
 
+    /// Refuse a race whose lanes together would not fit in memory: each holds a model (and a
+    /// copy of it for samples) and its activations.
+    fn ensure_memory(&self) -> Result<()> {
+        let per_lane = |l: &LaneSpec| {
+            let c = self.model_config(l);
+            let (b, t) = (self.train.batch_size.div_ceil(self.train.micro_batches), self.train.seq_len);
+            2 * c.store_bytes() + c.activation_bytes(b, t)
+        };
+        let total = self.lanes.iter().map(per_lane).fold(0u64, u64::saturating_add);
+        let what = format!("a race of {} lanes", self.lanes.len());
+        machine::ensure_memory(what, total, "race fewer lanes, or use a smaller --batch-size or --seq-len")
+    }
+
     /// The run of lane `i`.
     fn lane(&self, i: usize) -> Result<Run> {
         let spec = &self.lanes[i];
@@ -127,6 +140,7 @@ impl Race {
         if self.lanes.is_empty() {
             return Err(Error::config("lanes", "none", "give at least one lane, e.g. rnn@1,transformer@1"));
         }
+        self.ensure_memory()?;
         let mut runs = (0..self.lanes.len()).map(|i| self.lane(i)).collect::<Result<Vec<_>>>()?;
         for run in &runs {
             run.start(emit);

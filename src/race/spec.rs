@@ -80,7 +80,9 @@ mod tests {
         assert_eq!("30s".parse::<Budget>().unwrap(), Budget::Seconds(30.0));
         assert_eq!("20000tok".parse::<Budget>().unwrap(), Budget::Tokens(20_000));
         assert_eq!("200steps".parse::<Budget>().unwrap(), Budget::Steps(200));
-        for bad in ["0s", "0steps", "30", "fast", "-1s", "nans", "infs"] {
+        assert_eq!("1e3s".parse::<Budget>().unwrap(), Budget::Seconds(1000.0));
+        assert_eq!(" 2.5s ".parse::<Budget>().unwrap(), Budget::Seconds(2.5));
+        for bad in ["0s", "0steps", "30", "fast", "-1s", "nans", "infs", "1e400s", "2.5steps", "s"] {
             assert!(bad.parse::<Budget>().is_err(), "{bad}");
         }
         assert!(Budget::Steps(3).spent(3, 0, 0.0) && !Budget::Seconds(1.0).spent(9, 9, 0.5));

@@ -60,8 +60,21 @@ pub struct Checkpoint {
 }
 
 impl Checkpoint {
-    /// Write atomically: a temporary file in the same folder, flushed, then renamed.
+    /// Write atomically (see `fsio`); a model holding values that are not finite numbers is
+    /// refused, so a checkpoint always holds a model that can resume.
     pub fn save(&self, path: &Path) -> Result<()> {
+        if let Some(problem) = self.non_finite() {
+            return Err(Error::Checkpoint {
+                path: path.to_path_buf(),
+                problem,
+                hint: "nothing was written; lower the learning rate and train again".into(),
+            });
+        }
+        write_atomically(path, &self.to_bytes())
+    }
+
+    /// The file's bytes.
+    pub fn to_bytes(&self) -> Vec<u8> {
         let header = serde_json::to_vec(&self.header).expect("a header always serialises");
         let n = self.params.len();
         let mut bytes = Vec::with_capacity(32 + header.len() + 12 * n);
@@ -77,13 +90,22 @@ impl Checkpoint {
         }
         let crc = crc32fast::hash(&bytes);
         bytes.extend_from_slice(&crc.to_le_bytes());
-        write_atomically(path, &bytes)
+        bytes
     }
 
     /// Read and validate a checkpoint.
     pub fn load(path: &Path) -> Result<Checkpoint> {
-        let bytes = std::fs::read(path)
-            .map_err(|e| Error::io(path, e, "check the checkpoint path (written by `sideways train --save`)"))?;
+        let hint = "check the checkpoint path (written by `sideways train --save`)";
+        if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
+            let e = std::io::Error::other("not a regular file");
+            return Err(Error::io(path, e, "give a checkpoint file"));
+        }
+        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e, hint))?;
+        Checkpoint::from_bytes(&bytes, path)
+    }
+
+    /// Validate a checkpoint's bytes (`path` names it in errors).
+    pub fn from_bytes(bytes: &[u8], path: &Path) -> Result<Checkpoint> {
         let bad = |problem: String, hint: &str| Error::Checkpoint {
             path: path.to_path_buf(),
             problem,
@@ -96,7 +118,7 @@ impl Checkpoint {
                 "give a file written by `sideways train --save`",
             ));
         }
-        let mut r = Reader { bytes: &bytes, pos: 8 };
+        let mut r = Reader { bytes, pos: 8 };
         let version = r.u32().ok_or_else(|| bad("truncated in the header".into(), corrupt))?;
         if version != FORMAT_VERSION {
             return Err(bad(
@@ -138,8 +160,16 @@ impl Checkpoint {
         let (params, m, v) = (floats(0), floats(1), floats(2));
         header.model.validate()?;
         let expected = header.model.param_count();
-        if n != expected || header.tensors.iter().map(TensorSpec::len).sum::<usize>() != n {
+        if n != expected {
             return Err(bad(format!("holds {n} parameters but its model configuration needs {expected}"), corrupt));
+        }
+        let listed = header.tensors.iter().try_fold(0usize, |sum, t| {
+            let len = t.shape.iter().try_fold(1usize, |p, &d| p.checked_mul(d))?;
+            sum.checked_add(len)
+        });
+        if listed != Some(n) {
+            let listed = listed.map_or("more than can be counted".to_string(), |l| l.to_string());
+            return Err(bad(format!("its tensor list adds up to {listed} parameters, but it holds {n}"), corrupt));
         }
         if header.vocab.len() != header.model.vocab_size() {
             return Err(bad(
@@ -147,7 +177,23 @@ impl Checkpoint {
                 corrupt,
             ));
         }
-        Ok(Checkpoint { path: path.to_path_buf(), header, params, m, v })
+        let ckpt = Checkpoint { path: path.to_path_buf(), header, params, m, v };
+        if let Some(problem) = ckpt.non_finite() {
+            return Err(bad(problem, corrupt));
+        }
+        Ok(ckpt)
+    }
+
+    /// Where the first value that is not a finite number sits, if there is one.
+    fn non_finite(&self) -> Option<String> {
+        for (what, buf) in [("parameter", &self.params), ("first moment", &self.m), ("second moment", &self.v)] {
+            if let Some(i) = buf.iter().position(|x| !x.is_finite()) {
+                let tensor = self.header.tensors.iter().find(|t| t.range().contains(&i));
+                let place = tensor.map_or(format!("entry {i}"), |t| format!("{}[{}]", t.name, i - t.offset));
+                return Some(format!("{what} {place} is {}, not a finite number", buf[i]));
+            }
+        }
+        None
     }
 
     /// Build the model this checkpoint describes, with its trained weights and optimizer state;

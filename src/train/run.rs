@@ -35,7 +35,9 @@ impl FromStr for Budget {
     fn from_str(s: &str) -> Result<Self> {
         let bad = || Error::config("budget", s, "write 30s, 20000tok or 200steps (more than zero)");
         let t = s.trim();
-        let (num, unit) = t.split_at(t.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(t.len()));
+        // The unit is the trailing run of letters, so `1e3s` is a thousand seconds.
+        let unit_len = t.chars().rev().take_while(|c| c.is_ascii_alphabetic()).count();
+        let (num, unit) = t.split_at(t.len() - unit_len);
         let budget = match unit {
             "s" => Budget::Seconds(num.parse().map_err(|_| bad())?),
             "tok" | "tokens" => Budget::Tokens(num.parse().map_err(|_| bad())?),
@@ -278,6 +280,16 @@ impl Run {
     pub fn step(&mut self, emit: &mut dyn FnMut(Event)) -> Result<()> {
         assert!(!self.done, "a finished run takes no more steps");
         let r = self.trainer.step();
+        if !(r.loss.is_finite() && r.grad_norm.is_finite()) {
+            return Err(Error::Training {
+                step: r.step,
+                problem: format!("the loss is {} and the gradient norm {}", r.loss, r.grad_norm),
+                hint: format!(
+                    "the weights stopped being numbers: lower the learning rate (now {}), add --warmup, or check the starting vectors; nothing was saved from this step on",
+                    r.lr
+                ),
+            });
+        }
         self.clock += r.seconds;
         self.tokens += r.tokens as u64;
         self.steps += 1;

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::schedule::LrSchedule;
 use crate::data::{eval_windows, Batcher, Dataset};
 use crate::error::{Error, Result};
-use crate::linalg::Threads;
+use crate::linalg::{machine, Threads};
 use crate::model::{AdamWConfig, LanguageModel, EMBEDDING};
 
 /// Everything about a run except the model's sizes.
@@ -158,6 +158,10 @@ impl Trainer {
                 "use a larger corpus or a shorter --seq-len",
             ));
         }
+        let rows = config.batch_size.div_ceil(config.micro_batches);
+        let acts = model.config().activation_bytes(rows, config.seq_len);
+        let what = format!("training on {rows} windows of {} tokens at a time", config.seq_len);
+        machine::ensure_memory(what, acts, "use a smaller --batch-size or --seq-len, or more --micro-batches")?;
         model.store_mut().set_frozen(config.freeze_embeddings.then_some(EMBEDDING))?;
         let n = config.tokens_per_step();
         Ok(Trainer { model, config, data, batcher, threads, inputs: vec![0; n], targets: vec![0; n] })

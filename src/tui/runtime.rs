@@ -1,6 +1,8 @@
 //! The dashboard's loop: engine events, keys, ticks and resizes in; controls, files and
 //! frames out. Redraws are capped at 20 per second.
 
+use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::mpsc::{channel, Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
 use ratatui::buffer::Buffer;
@@ -15,10 +17,26 @@ use crate::train::Control;
 
 const FRAME: Duration = Duration::from_millis(50);
 
+/// The signal that asked the dashboard to end (0: none yet). A signal handler may only do
+/// async-signal-safe work, so it records the signal here and the loop, which looks every
+/// frame, restores the terminal and leaves.
+static SIGNALLED: AtomicI32 = AtomicI32::new(0);
+
+extern "C" fn on_signal(signal: libc::c_int) {
+    SIGNALLED.store(signal, Ordering::Relaxed);
+}
+
 /// Open the dashboard for the race `options` describe (the caller checked that there is a
-/// terminal). The terminal is restored however the dashboard ends.
+/// terminal). The terminal is restored however the dashboard ends: a quit, an error in the
+/// race (shown after the terminal is back), a panic, or SIGTERM, SIGHUP or SIGINT.
 pub fn run(options: &RaceOptions) -> anyhow::Result<()> {
     let race = race_command::prepare(options)?;
+    for signal in [libc::SIGTERM, libc::SIGHUP, libc::SIGINT] {
+        // SAFETY: the handler only stores to an atomic, which is async-signal-safe.
+        unsafe {
+            libc::signal(signal, on_signal as extern "C" fn(libc::c_int) as libc::sighandler_t);
+        }
+    }
     let mut terminal = ratatui::try_init()?;
     let result = dashboard(&mut terminal, race);
     ratatui::restore();
@@ -36,7 +54,9 @@ fn new_app(race: &Race) -> App {
 
 fn dashboard(terminal: &mut ratatui::DefaultTerminal, race: Race) -> anyhow::Result<()> {
     let mut app = new_app(&race);
-    let (mut handle, mut events, mut controls) = race.clone().spawn_controlled();
+    let (handle, mut events, mut controls) = race.clone().spawn_controlled();
+    let mut handle = Some(handle);
+    let input = read_input();
     let size = terminal.size()?;
     app.update(Message::Resize(size.width, size.height));
     let (mut start, mut cores, mut last_frame) = (Instant::now(), CoreMeter::new(), Instant::now() - FRAME);
@@ -45,16 +65,40 @@ fn dashboard(terminal: &mut ratatui::DefaultTerminal, race: Race) -> anyhow::Res
         while let Ok(e) = events.try_recv() {
             app.update(Message::Engine(e));
         }
-        let wait = FRAME.saturating_sub(last_frame.elapsed());
-        let mut effects = Vec::new();
-        if event::poll(wait)? {
-            match event::read()? {
-                TermEvent::Key(k) if k.kind == KeyEventKind::Press => effects = app.update(Message::Key(k)),
-                TermEvent::Resize(w, h) => {
-                    app.update(Message::Resize(w, h));
-                }
+        // A race that ends in an error (a lane that cannot start, training that diverged) ends
+        // the dashboard with that error.
+        if handle.as_ref().is_some_and(|h| h.is_finished()) {
+            match handle.take().map(|h| h.join()) {
+                Some(Ok(Err(e))) => return Err(e.into()),
+                Some(Err(_)) => anyhow::bail!("the race stopped: one of its lanes panicked"),
                 _ => {}
             }
+        }
+        match SIGNALLED.load(Ordering::Relaxed) {
+            0 => {}
+            signal => {
+                let _ = controls.send(Control::Stop);
+                let name = match signal {
+                    libc::SIGHUP => "SIGHUP",
+                    libc::SIGINT => "SIGINT",
+                    _ => "SIGTERM",
+                };
+                anyhow::bail!("stopped by {name}");
+            }
+        }
+        if terminal_gone() {
+            let _ = controls.send(Control::Stop);
+            anyhow::bail!("the terminal went away (its window closed or its session ended)");
+        }
+        let wait = FRAME.saturating_sub(last_frame.elapsed());
+        let mut effects = Vec::new();
+        match input.recv_timeout(wait) {
+            Ok(TermEvent::Key(k)) if k.kind == KeyEventKind::Press => effects = app.update(Message::Key(k)),
+            Ok(TermEvent::Resize(w, h)) => {
+                app.update(Message::Resize(w, h));
+            }
+            Err(RecvTimeoutError::Disconnected) => anyhow::bail!("the terminal's input ended"),
+            _ => {}
         }
         for effect in effects {
             match effect {
@@ -69,8 +113,9 @@ fn dashboard(terminal: &mut ratatui::DefaultTerminal, race: Race) -> anyhow::Res
                 Effect::Save => app.status = save(&app, &race, &screen),
                 Effect::Restart => {
                     let _ = controls.send(Control::Stop);
-                    let _ = handle.join();
-                    (handle, events, controls) = race.clone().spawn_controlled();
+                    let _ = handle.take().map(|h| h.join());
+                    let (new_handle, new_events, new_controls) = race.clone().spawn_controlled();
+                    (handle, events, controls) = (Some(new_handle), new_events, new_controls);
                     let size = app.size;
                     app = new_app(&race);
                     app.update(Message::Resize(size.0, size.1));
@@ -88,6 +133,29 @@ fn dashboard(terminal: &mut ratatui::DefaultTerminal, race: Race) -> anyhow::Res
             last_frame = Instant::now();
         }
     }
+}
+
+/// Keys and resizes, read on a thread of their own: a terminal that hangs up makes crossterm's
+/// reader spin on end-of-file, and the loop must still see signals and the hang-up.
+fn read_input() -> Receiver<TermEvent> {
+    let (tx, rx) = channel();
+    std::thread::spawn(move || {
+        while let Ok(e) = event::read() {
+            if tx.send(e).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+/// Whether the terminal hung up (its window closed, its tmux session killed): nobody sees the
+/// dashboard any more, and no key can come to end it.
+fn terminal_gone() -> bool {
+    let mut fd = libc::pollfd { fd: libc::STDIN_FILENO, events: libc::POLLIN, revents: 0 };
+    // SAFETY: one valid pollfd for the duration of the call, and no waiting.
+    let ready = unsafe { libc::poll(&mut fd, 1, 0) };
+    ready > 0 && fd.revents & (libc::POLLHUP | libc::POLLERR | libc::POLLNVAL) != 0
 }
 
 /// Write the results (the race's JSON, lanes still running as they stand) and the screen
