@@ -38,6 +38,10 @@ pub enum Error {
     /// What was asked would not fit in this machine's memory.
     #[error("{what} needs about {} of memory but {} are available; {hint}", crate::units::bytes(*.needed), crate::units::bytes(*.available))]
     Memory { what: String, needed: u64, available: u64, hint: String },
+    /// The GPU cannot be used as asked (none found, this build has no GPU support, the adapter
+    /// lacks a feature, a kernel failed).
+    #[error("GPU: {problem}; {hint}")]
+    Gpu { problem: String, hint: String },
     /// Training stopped making sense: the loss or the gradients are no longer numbers.
     #[error("training stopped at step {step}: {problem}; {hint}")]
     Training { step: u64, problem: String, hint: String },
@@ -52,6 +56,11 @@ impl Error {
     /// A corpus error with its hint.
     pub fn corpus(what: impl Into<String>, problem: impl Into<String>, hint: impl Into<String>) -> Self {
         Error::Corpus { what: what.into(), problem: problem.into(), hint: hint.into() }
+    }
+
+    /// A GPU error with its hint.
+    pub fn gpu(problem: impl Into<String>, hint: impl Into<String>) -> Self {
+        Error::Gpu { problem: problem.into(), hint: hint.into() }
     }
 
     /// An I/O error on `path`.

@@ -3,7 +3,7 @@
 //! measures the difference.
 //!
 //! Floors, each using only those listed before it (see `docs/architecture.md`):
-//! [`error`], [`rng`], [`units`], [`fsio`], [`schema`] (foundations) → [`linalg`] → [`data`] →
+//! [`error`], [`rng`], [`units`], [`fsio`], [`schema`] (foundations) → [`linalg`] → [`gpu`] → [`data`] →
 //! [`embed`] → [`model`] → [`predict`] → [`train`] → [`race`], [`bench`] → [`commands`] →
 //! [`tui`] → [`cli`].
 
@@ -14,6 +14,8 @@ pub mod schema;
 pub mod units;
 
 pub mod linalg;
+
+pub mod gpu;
 
 pub mod data;
 

@@ -8,6 +8,7 @@ use std::path::Path;
 const FLOORS: &[&[&str]] = &[
     &["error", "rng", "units", "fsio", "schema"],
     &["linalg"],
+    &["gpu"],
     &["data"],
     &["embed"],
     &["model"],
@@ -20,7 +21,8 @@ const FLOORS: &[&[&str]] = &[
 ];
 
 /// External crates that only one module may use.
-const ONLY_IN: &[(&str, &str)] = &[("ratatui", "tui"), ("crossterm", "tui"), ("clap", "cli"), ("plotters", "bench")];
+const ONLY_IN: &[(&str, &str)] =
+    &[("ratatui", "tui"), ("crossterm", "tui"), ("clap", "cli"), ("plotters", "bench"), ("wgpu", "gpu")];
 
 fn floor(module: &str) -> usize {
     FLOORS.iter().position(|f| f.contains(&module)).unwrap_or_else(|| panic!("module `{module}` is on no floor"))
