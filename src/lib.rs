@@ -4,7 +4,7 @@
 //!
 //! Floors, each using only those listed before it (see `docs/architecture.md`):
 //! [`error`], [`rng`], [`units`], [`fsio`], [`schema`] (foundations) → [`linalg`] → [`gpu`] → [`data`] →
-//! [`embed`] → [`model`] → [`predict`] → [`train`] → [`race`], [`bench`] → [`commands`] →
+//! [`embed`] → [`model`] → [`predict`] → [`train`] → [`race`], [`bench`], [`selftest`] → [`commands`] →
 //! [`tui`] → [`cli`].
 
 pub mod error;
@@ -29,6 +29,7 @@ pub mod train;
 
 pub mod bench;
 pub mod race;
+pub mod selftest;
 
 pub mod commands;
 

@@ -262,7 +262,12 @@ fn race_headless_json_results_and_bad_input() {
     fails(&["race", "--lanes", "lstm@1"], "model@threads");
     fails(&["race", "--seq-len", "0"], "sequence length");
     fails(&["race", "--lanes", "rnn@0"], "at least one thread");
-    fails(&["race", "--lanes", "transformer@gpu"], "no GPU backend");
+    let no_gpu_9 = match (cfg!(feature = "gpu"), sideways::gpu::adapters().is_empty()) {
+        (false, _) => "this build has no GPU support",
+        (true, true) => "no GPU was found",
+        (true, false) => "no GPU number 9",
+    };
+    fails(&["race", "--lanes", "transformer@gpu:9"], no_gpu_9);
     fails(&["race", "--budget", "0s"], "budget");
     fails(&["race", "--budget", "soon"], "budget");
     fails(&["race", "--results", "/no/such/folder/r.json"], "folder exists");

@@ -14,7 +14,7 @@ const FLOORS: &[&[&str]] = &[
     &["model"],
     &["predict"],
     &["train"],
-    &["race", "bench"],
+    &["race", "bench", "selftest"],
     &["commands"],
     &["tui"],
     &["cli"],

@@ -34,6 +34,7 @@ fn step(step: u64, loss: f32, tps: f64) -> EventKind {
         gflops: tps * 3.3e-3,
         peak_share: Some(0.6),
         sequential_share: 0.04,
+        device: None,
     })
 }
 
@@ -75,6 +76,9 @@ fn scripted() -> App {
             work,
             span,
             peak_gflops: Some(250.0),
+            device: None,
+            store_bytes: 16_000_000,
+            activation_bytes: 50_000_000,
         };
         app.update(engine(lane, EventKind::Start(info)));
     }
@@ -182,4 +186,45 @@ fn a_small_terminal_gets_a_message_and_no_colour_still_draws() {
     t.draw(|f| f.render_widget(&app, f.area())).unwrap();
     let buf = t.backend().buffer();
     assert!(buf.content().iter().all(|c| c.fg == ratatui::style::Color::Reset), "NO_COLOR: no foreground colours");
+}
+
+#[test]
+fn a_gpu_lane_shows_its_device_and_kernel_chain_and_ignores_thread_keys() {
+    let mut app =
+        App::new("default", "10s", "batch 32×64 tokens, seed 1337", &[("rnn@gpu".into(), 1)], "i ate a good", 2);
+    let model: ModelKind = "rnn".parse().unwrap();
+    let info = RunInfo {
+        label: "rnn@gpu".into(),
+        model,
+        config: model.standard(4096),
+        parameters: 1_000_000,
+        corpus: "default".into(),
+        train_tokens: 900_000,
+        vocab_size: 4096,
+        threads: 1,
+        batch_size: 32,
+        seq_len: 64,
+        from_step: 0,
+        budget: Budget::Seconds(10.0),
+        critical_path: 64,
+        work: 6.8e9,
+        span: 9.5e6,
+        peak_gflops: None,
+        device: Some("Test GPU 9000".into()),
+        store_bytes: 16_000_000,
+        activation_bytes: 50_000_000,
+    };
+    app.update(engine(0, EventKind::Start(info)));
+    for s in 1..=5u64 {
+        let mut kind = step(s, 8.0 - s as f32 * 0.1, 90_000.0);
+        if let EventKind::Step(m) = &mut kind {
+            m.peak_share = None;
+            m.device = Some(sideways::train::DeviceStep { dispatches: 517, gpu_seconds: Some(0.02) });
+        }
+        app.update(engine(0, kind));
+    }
+    let text = screen(&app, 120, 36);
+    assert!(text.contains("GPU") && text.contains("Test GPU 9000"), "{text}");
+    assert!(text.contains("517 kernels"), "the dispatch chain is shown: {text}");
+    assert!(app.update(key(KeyCode::Char('+'))).is_empty(), "a GPU lane has no thread count to change");
 }

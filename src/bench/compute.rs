@@ -13,7 +13,7 @@ pub const DAY: f64 = 24.0 * 3600.0;
 
 /// A model with its published size and training tokens.
 #[derive(Clone, Copy, Debug, Serialize)]
-pub struct Preset {
+pub struct KnownModel {
     pub name: &'static str,
     pub params: f64,
     pub tokens: f64,
@@ -22,32 +22,32 @@ pub struct Preset {
 }
 
 /// Well-known models, with parameter and token counts from their papers.
-pub const PRESETS: [Preset; 5] = [
-    Preset {
+pub const KNOWN_MODELS: [KnownModel; 5] = [
+    KnownModel {
         name: "gpt3",
         params: 175e9,
         tokens: 300e9,
         source: "Brown et al. 2020, Language Models are Few-Shot Learners",
     },
-    Preset {
+    KnownModel {
         name: "bert-large",
         params: 340e6,
         tokens: 131e9,
         source: "Devlin et al. 2019: 1M steps x 256 sequences x 512 tokens",
     },
-    Preset {
+    KnownModel {
         name: "chinchilla",
         params: 70e9,
         tokens: 1.4e12,
         source: "Hoffmann et al. 2022, Training Compute-Optimal LLMs",
     },
-    Preset { name: "llama2-7b", params: 7e9, tokens: 2e12, source: "Touvron et al. 2023, Llama 2" },
-    Preset { name: "llama2-70b", params: 70e9, tokens: 2e12, source: "Touvron et al. 2023, Llama 2" },
+    KnownModel { name: "llama2-7b", params: 7e9, tokens: 2e12, source: "Touvron et al. 2023, Llama 2" },
+    KnownModel { name: "llama2-70b", params: 70e9, tokens: 2e12, source: "Touvron et al. 2023, Llama 2" },
 ];
 
 /// Look up a preset by name.
-pub fn preset(name: &str) -> Option<Preset> {
-    PRESETS.iter().copied().find(|p| p.name.eq_ignore_ascii_case(name))
+pub fn known_model(name: &str) -> Option<KnownModel> {
+    KNOWN_MODELS.iter().copied().find(|p| p.name.eq_ignore_ascii_case(name))
 }
 
 /// Training FLOPs ≈ 6 · parameters · tokens.
@@ -134,7 +134,7 @@ mod tests {
 
     #[test]
     fn gpt3_takes_about_355_gpu_years() {
-        let g = preset("gpt3").unwrap();
+        let g = known_model("gpt3").unwrap();
         let flops = training_flops(g.params, g.tokens);
         assert!((flops - 3.15e23).abs() < 1e20);
         let one = Estimate::new(flops, 28e12, 1.0);

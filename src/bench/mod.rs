@@ -9,4 +9,4 @@ pub mod plot;
 mod speed;
 pub mod sweep;
 
-pub use speed::{measure, SpeedPoint, STEPS};
+pub use speed::{measure, Hardware, SpeedPoint, STEPS};

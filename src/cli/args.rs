@@ -7,7 +7,7 @@ use clap::Args;
 use crate::data::{DataConfig, VocabConfig};
 use crate::linalg::Threads;
 use crate::model::{AdamWConfig, SizeOverrides};
-use crate::train::{LrSchedule, TrainConfig};
+use crate::train::{LrSchedule, Preset, TrainConfig};
 
 /// Which text to learn from.
 #[derive(Debug, Clone, Args)]
@@ -15,7 +15,7 @@ pub struct DataArgs {
     /// A UTF-8 text file or a folder of .txt files [default: the embedded default corpus]
     #[arg(long)]
     pub corpus: Option<PathBuf>,
-    /// Vocabulary size including <unk> [default: 4096]
+    /// Vocabulary size including <unk> [default: 4096; the gpu preset's 16384]
     #[arg(long)]
     pub vocab_size: Option<usize>,
     /// Words seen fewer times in the training split become <unk> [default: 1]
@@ -24,14 +24,15 @@ pub struct DataArgs {
 }
 
 impl DataArgs {
-    pub fn config(&self) -> DataConfig {
-        let standard = VocabConfig::default();
+    /// How to read the data: `preset`'s, with the options given.
+    pub fn config(&self, preset: Preset) -> DataConfig {
+        let d = preset.data();
         DataConfig {
             vocab: VocabConfig {
-                max_size: self.vocab_size.unwrap_or(standard.max_size),
-                min_count: self.min_count.unwrap_or(standard.min_count),
+                max_size: self.vocab_size.unwrap_or(d.vocab.max_size),
+                min_count: self.min_count.unwrap_or(d.vocab.min_count),
             },
-            ..DataConfig::default()
+            ..d
         }
     }
 
@@ -49,6 +50,10 @@ fn given(options: &[(&'static str, bool)]) -> Vec<&'static str> {
 /// Model sizes (the standard configuration of bench-config.md unless changed).
 #[derive(Debug, Clone, Default, Args)]
 pub struct ModelArgs {
+    /// standard (bench-config.md) or gpu (width 768, 12 blocks of 12 heads, vocabulary 16384,
+    /// 8 windows of 1024 words); the sizes given below override it [default: standard]
+    #[arg(long)]
+    pub preset: Option<Preset>,
     /// Embedding and model width [default: 128]
     #[arg(long)]
     pub d_model: Option<usize>,
@@ -67,19 +72,26 @@ pub struct ModelArgs {
 }
 
 impl ModelArgs {
+    pub fn preset(&self) -> Preset {
+        self.preset.unwrap_or_default()
+    }
+
+    /// The preset's sizes with those given.
     pub fn overrides(&self) -> SizeOverrides {
+        let p = self.preset().sizes();
         SizeOverrides {
-            d_model: self.d_model,
-            hidden_size: self.hidden,
-            n_heads: self.heads,
-            n_layers: self.layers,
-            context_len: self.context,
+            d_model: self.d_model.or(p.d_model),
+            hidden_size: self.hidden.or(p.hidden_size),
+            n_heads: self.heads.or(p.n_heads),
+            n_layers: self.layers.or(p.n_layers),
+            context_len: self.context.or(p.context_len),
         }
     }
 
     /// The sizes given.
     pub fn given(&self) -> Vec<&'static str> {
         given(&[
+            ("--preset", self.preset.is_some()),
             ("--d-model", self.d_model.is_some()),
             ("--hidden", self.hidden.is_some()),
             ("--heads", self.heads.is_some()),
@@ -101,13 +113,13 @@ pub struct RunArgs {
     /// Seed of the batch order (0 = the standard order of bench-config.md) [default: 0]
     #[arg(long)]
     pub data_seed: Option<u64>,
-    /// Windows per batch [default: 32]
+    /// Windows per batch [default: 32; the gpu preset's 8]
     #[arg(long)]
     pub batch_size: Option<usize>,
     /// Split each batch into this many micro-batches whose gradients add up (less memory, same step) [default: 1]
     #[arg(long)]
     pub micro_batches: Option<usize>,
-    /// Tokens per window [default: 64]
+    /// Tokens per window [default: 64; the gpu preset's 1024]
     #[arg(long)]
     pub seq_len: Option<usize>,
     /// Learning rate [default: 0.001]
@@ -126,9 +138,10 @@ impl RunArgs {
         self.threads.unwrap_or_else(Threads::available)
     }
 
-    /// The training configuration for a run of `steps` steps in total.
-    pub fn config(&self, steps: u64) -> TrainConfig {
-        let d = TrainConfig::default();
+    /// The training configuration for a run of `steps` steps in total: `preset`'s, with the
+    /// options given.
+    pub fn config(&self, steps: u64, preset: Preset) -> TrainConfig {
+        let d = preset.train();
         let warmup = self.warmup.unwrap_or(0);
         TrainConfig {
             batch_size: self.batch_size.unwrap_or(d.batch_size),

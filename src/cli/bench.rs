@@ -8,20 +8,29 @@ use super::output;
 use crate::bench::sweep::SweepResult;
 use crate::bench::SpeedPoint;
 use crate::commands::bench::{bench, BenchOptions};
+use crate::gpu::GpuChoice;
 use crate::linalg::Machine;
 use crate::model::ModelKind;
+use crate::train::Preset;
 use crate::units::thousands;
 
 #[derive(Debug, Clone, Args)]
 pub struct BenchArgs {
-    /// Thread counts to measure, comma-separated
-    #[arg(long, value_delimiter = ',', default_value = "1,2")]
-    pub threads: Vec<usize>,
+    /// Thread counts to measure, comma-separated; `none` for GPUs only [default: 1,2; none with --preset gpu]
+    #[arg(long)]
+    pub threads: Option<String>,
+    /// GPUs to measure on, comma-separated (gpu, gpu:N; `none`) [default: every hardware GPU]
+    #[arg(long)]
+    pub gpus: Option<String>,
     /// Models to measure, comma-separated [default: all]
     #[arg(long, value_delimiter = ',')]
     pub models: Vec<String>,
-    /// Window lengths, comma-separated (each model's context follows); tokens per step stay 2048
-    #[arg(long, value_delimiter = ',', default_value = "64")]
+    /// standard (bench-config.md) or gpu (width 768, 12 blocks of 12 heads, vocabulary 16384)
+    #[arg(long, default_value = "standard")]
+    pub preset: Preset,
+    /// Window lengths, comma-separated (each model's context follows); tokens per step stay the
+    /// preset's (2048; 8192 with --preset gpu) [default: 64; 1024 with --preset gpu]
+    #[arg(long, value_delimiter = ',')]
     pub seq_len: Vec<usize>,
     /// Corpus (the standard benchmark uses tinyshakespeare.txt) [default: the embedded corpus]
     #[arg(long)]
@@ -43,14 +52,28 @@ pub fn run(a: &BenchArgs) -> anyhow::Result<()> {
     } else {
         a.models.iter().map(|m| m.parse()).collect::<Result<Vec<ModelKind>, _>>()?
     };
+    let threads = match a.threads.as_deref().map(str::trim) {
+        Some("none") => Vec::new(),
+        Some(list) => list.split(',').map(|t| thread_count(t.trim())).collect::<Result<_, _>>()?,
+        // The gpu preset takes minutes a step on a CPU: measured there only when asked for.
+        None if a.preset == Preset::Gpu => Vec::new(),
+        None => vec![1, 2],
+    };
+    let gpus = match a.gpus.as_deref().map(str::trim) {
+        None => None,
+        Some("none") => Some(Vec::new()),
+        Some(list) => Some(list.split(',').map(|g| g.trim().parse()).collect::<Result<Vec<GpuChoice>, _>>()?),
+    };
     let options = BenchOptions {
-        threads: a.threads.clone(),
+        threads,
+        gpus,
         models,
-        seq_lens: a.seq_len.clone(),
+        preset: a.preset,
+        seq_lens: if a.seq_len.is_empty() { vec![a.preset.seq_len()] } else { a.seq_len.clone() },
+        tokens_per_step: a.preset.tokens_per_step(),
         corpus: a.corpus.clone(),
         span: a.span,
         out: a.out.clone(),
-        ..BenchOptions::default()
     };
     if !a.json {
         let m = Machine::read();
@@ -65,8 +88,8 @@ pub fn run(a: &BenchArgs) -> anyhow::Result<()> {
             options.tokens_per_step
         ))?;
         output::line(&format!(
-            "{:<12} {:>5} {:>6} {:>7} {:>11} {:>9} {:>8} {:>7}",
-            "model", "seq", "batch", "threads", "tokens/s", "step ms", "GFLOP/s", "% peak"
+            "{:<12} {:>5} {:>6} {:>7} {:>11} {:>9} {:>8} {:>7} {:>8} {:>9}",
+            "model", "seq", "batch", "on", "tokens/s", "step ms", "GFLOP/s", "% peak", "kernels", "device ms"
         ))?;
     }
     let mut write_error = None;
@@ -84,6 +107,15 @@ pub fn run(a: &BenchArgs) -> anyhow::Result<()> {
         return output::result("bench", &r);
     }
     output::line(&format!("load average after: {}\n", load(r.load_average_after)))?;
+    let mut gpus: Vec<(usize, &str)> =
+        r.sweep.points.iter().filter_map(|p| Some((p.gpu?, p.device.as_deref()?))).collect();
+    gpus.dedup();
+    for (index, name) in gpus {
+        output::line(&format!("gpu:{index} is {name}"))?;
+    }
+    if let Some(note) = &r.vocabulary_note {
+        output::line(&format!("note: {note}"))?;
+    }
     output::text(&reading(&r.sweep, a.span))?;
     if r.charts_skipped {
         say!("charts skipped: no TrueType font found (install fonts-dejavu-core, or set SIDEWAYS_FONT to a .ttf file)");
@@ -99,18 +131,36 @@ fn load(l: Option<[f64; 3]>) -> String {
     l.map_or("unknown".into(), |[a, b, c]| format!("{a:.2} {b:.2} {c:.2}"))
 }
 
+/// "35.2x", or "0.0075x" where a software adapter is far slower than the CPU.
+fn ratio(r: f64) -> String {
+    if r >= 1.0 {
+        format!("{r:.1}x")
+    } else {
+        format!("{r:.2}x").replace("0.00x", &format!("{r:.1e}x"))
+    }
+}
+
+/// A thread count of `--threads`.
+fn thread_count(t: &str) -> anyhow::Result<usize> {
+    t.parse().map_err(|_| crate::error::Error::config("threads", t, "give thread counts like 1,2 (or none)").into())
+}
+
 /// One row of the table.
 fn point(p: &SpeedPoint) -> String {
+    let on = p.gpu.map_or(p.threads.to_string(), |i| format!("gpu:{i}"));
+    let dash = || "-".to_string();
     format!(
-        "{:<12} {:>5} {:>6} {:>7} {:>11} {:>9.1} {:>8.1} {:>7}",
+        "{:<12} {:>5} {:>6} {:>7} {:>11} {:>9.1} {:>8.1} {:>7} {:>8} {:>9}",
         p.model.name(),
         p.seq_len,
         p.batch,
-        p.threads,
+        on,
         thousands(p.tokens_per_s),
         p.step_ms,
         p.gflops,
-        p.peak_share.map_or("-".into(), |s| format!("{:.0}%", 100.0 * s))
+        p.peak_share.map_or_else(dash, |s| format!("{:.0}%", 100.0 * s)),
+        p.dispatches.map_or_else(dash, |d| d.to_string()),
+        p.gpu_ms.map_or_else(dash, |ms| format!("{ms:.1}"))
     )
 }
 
@@ -132,7 +182,17 @@ fn reading(r: &SweepResult, span: bool) -> String {
             c.model, c.seq_len
         ));
     }
-    if r.config.models.len() > 1 {
+    for g in &r.gpu_ratios {
+        out.push_str(&format!(
+            "on {}: the {} at T = {} trains {} as many tokens/s as on {} CPU thread(s)\n",
+            g.device,
+            g.model,
+            g.seq_len,
+            ratio(g.ratio),
+            g.threads
+        ));
+    }
+    if r.config.models.len() > 1 && !r.fastest.is_empty() {
         let fastest: Vec<String> = r.fastest.iter().map(|f| format!("{} at T = {}", f.model, f.seq_len)).collect();
         let threads = r.fastest.first().map_or(1, |f| f.threads);
         out.push_str(&format!("measured, fastest on {threads} thread(s): {}\n", fastest.join(", ")));

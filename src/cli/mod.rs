@@ -8,6 +8,7 @@ mod args;
 mod bench;
 mod compute;
 mod corpus;
+mod devices;
 mod embed;
 mod predict;
 mod race;
@@ -47,6 +48,10 @@ pub enum Command {
     Bench(bench::BenchArgs),
     /// Train every model briefly on the default corpus and print them side by side.
     Summary(summary::SummaryArgs),
+    /// List the GPUs this machine has (the adapters lanes like rnn@gpu:0 use)
+    Devices(devices::DevicesArgs),
+    /// Check the GPU backend against the CPU engine (`selftest --gpu`)
+    Selftest(devices::SelftestArgs),
 }
 
 /// Parse a command line (the program's name first) as `sideways` does, options and their
@@ -81,6 +86,8 @@ pub fn main() -> std::process::ExitCode {
         Some(Command::Embed(a)) => embed::run(&a),
         Some(Command::Compute(a)) => compute::run(&a),
         Some(Command::Race(a)) => race::run(&a),
+        Some(Command::Devices(a)) => devices::run(&a),
+        Some(Command::Selftest(a)) => devices::run_selftest(&a),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::schema;
 use crate::train::{Budget, Event, EventKind};
-use crate::units::{duration, thousands};
+use crate::units::{bytes, duration, thousands};
 
 /// Print one line to standard output; a failed write (a full disk, a closed pipe) ends the
 /// program with an error instead of a panic.
@@ -105,15 +105,23 @@ impl Progress {
                     _ => None,
                 };
                 self.tokens_per_step = (info.batch_size * info.seq_len) as u64;
+                let hardware = match &info.device {
+                    Some(device) => format!("on {device}"),
+                    None => format!("on {} threads", info.threads),
+                };
                 say!(
-                    "{}: {} parameters, corpus {} ({} training tokens, {} words), {} threads, from step {}",
+                    "{}: {} parameters, corpus {} ({} training tokens, {} words), {hardware}, from step {}",
                     info.model,
                     thousands(info.parameters as f64),
                     info.corpus,
                     thousands(info.train_tokens as f64),
                     info.vocab_size,
-                    info.threads,
                     info.from_step
+                );
+                say!(
+                    "memory: {} for the weights, their gradients and AdamW's moments + {} of activations",
+                    bytes(info.store_bytes),
+                    bytes(info.activation_bytes)
                 );
             }
             EventKind::Step(s) => {

@@ -11,12 +11,13 @@ use crate::commands::race::{race, RaceOptions};
 use crate::fsio::write_atomically;
 use crate::race::{parse_lanes, LaneResult, LaneSpec, EVAL_EVERY, SAMPLE_EVERY};
 use crate::schema;
-use crate::train::{EventKind, DEFAULT_PROMPT};
+use crate::train::{EventKind, Preset, DEFAULT_PROMPT};
 use crate::units::thousands;
 
 #[derive(Debug, Clone, Args)]
 pub struct RaceArgs {
-    /// Lanes as model@threads, comma-separated [default: every model on 1 thread and on all cores]
+    /// Lanes as model@threads or model@gpu[:N], comma-separated [default: every model on 1 thread,
+    /// on all cores, and on each hardware GPU]
     #[arg(long)]
     pub lanes: Option<String>,
     /// A UTF-8 text file or a folder of .txt files [default: the embedded default corpus]
@@ -25,11 +26,15 @@ pub struct RaceArgs {
     /// Each lane's budget: seconds on its own clock (30s), tokens (20000tok) or steps (200steps)
     #[arg(long, default_value = "10s")]
     pub budget: String,
-    /// Tokens per window (the Transformer's context follows)
-    #[arg(long, default_value_t = 64)]
-    pub seq_len: usize,
-    #[arg(long, default_value_t = 32)]
-    pub batch_size: usize,
+    /// standard (bench-config.md) or gpu (width 768, 12 blocks of 12 heads, vocabulary 16384, 8 windows of 1024 words)
+    #[arg(long, default_value = "standard")]
+    pub preset: Preset,
+    /// Tokens per window (the Transformer's context follows) [default: the preset's, 64]
+    #[arg(long)]
+    pub seq_len: Option<usize>,
+    /// Windows per batch [default: the preset's, 32]
+    #[arg(long)]
+    pub batch_size: Option<usize>,
     #[arg(long, default_value_t = 1337)]
     pub seed: u64,
     /// Give every lane these starting word vectors (from `sideways embed train --dim 128`)
@@ -62,8 +67,9 @@ impl RaceArgs {
             },
             corpus: self.corpus.clone(),
             budget: self.budget.parse()?,
-            seq_len: self.seq_len,
-            batch_size: self.batch_size,
+            preset: self.preset,
+            seq_len: self.seq_len.unwrap_or(self.preset.seq_len()),
+            batch_size: self.batch_size.unwrap_or(self.preset.batch_size()),
             seed: self.seed,
             embeddings: self.embeddings.clone(),
             eval_every: self.eval_every,
@@ -88,8 +94,9 @@ pub fn run(a: &RaceArgs) -> anyhow::Result<()> {
     let labels: Vec<String> = options.lanes.iter().map(LaneSpec::label).collect();
     if !a.json {
         say!(
-            "race: {} lanes take turns on the cores, each timed on its own clock; budget {} per lane",
+            "race: {} lane{} take turns on the cores, each timed on its own clock; budget {} per lane",
             labels.len(),
+            if labels.len() == 1 { "" } else { "s" },
             options.budget
         );
     }
@@ -180,6 +187,17 @@ pub fn table(lanes: &[LaneResult]) -> String {
             r.critical_path,
             100.0 * r.sequential_share
         ));
+    }
+    // A GPU lane's chain is its kernel launches, and its device time is its own clock's.
+    for r in lanes.iter().map(|l| &l.run) {
+        if let Some(device) = &r.device {
+            let busy = match (r.gpu_step_seconds, r.step_seconds) {
+                (Some(g), Some(w)) => format!(", device busy {:.1} of {:.1} ms a step", 1e3 * g, 1e3 * w),
+                _ => String::new(),
+            };
+            let kernels = r.dispatches.map_or(String::new(), |k| format!(": {k} kernels a step"));
+            out.push_str(&format!("{} on {device}{kernels}{busy}\n", r.label));
+        }
     }
     out
 }

@@ -34,6 +34,9 @@ pub struct TrainArgs {
     /// Keep the starting embeddings fixed during training
     #[arg(long)]
     pub freeze_embeddings: bool,
+    /// Where to train: cpu (on --threads threads), gpu (the first hardware GPU, else the first adapter) or gpu:N (see `sideways devices`)
+    #[arg(long, default_value = "cpu")]
+    pub device: String,
     /// Print JSON lines on stdout (the events, then the result) instead of a progress line
     #[arg(long)]
     pub json: bool,
@@ -68,10 +71,17 @@ pub fn run(a: &TrainArgs) -> anyhow::Result<()> {
     let options = TrainOptions {
         model: a.model.as_deref().map(str::parse).transpose()?,
         corpus: a.data.corpus.clone(),
-        data: a.data.config(),
+        data: a.data.config(a.model_sizes.preset()),
         sizes: a.model_sizes.overrides(),
-        train: crate::train::TrainConfig { freeze_embeddings: a.freeze_embeddings, ..a.run.config(a.steps) },
+        train: crate::train::TrainConfig {
+            freeze_embeddings: a.freeze_embeddings,
+            ..a.run.config(a.steps, a.model_sizes.preset())
+        },
         threads: a.run.threads(),
+        device: match a.device.trim() {
+            "cpu" => None,
+            gpu => Some(gpu.parse()?),
+        },
         steps: a.steps,
         eval_every: a.eval_every,
         save: a.save.clone(),

@@ -1,5 +1,6 @@
-//! `sideways bench`: training speed over threads and window lengths, Amdahl fits, where work
-//! that grows with the window takes over, Brent's bound; tables, CSV, JSON and charts.
+//! `sideways bench`: training speed over threads, GPUs and window lengths, Amdahl fits, where
+//! work that grows with the window takes over, Brent's bound, GPU/CPU ratios; tables, CSV, JSON
+//! and charts.
 
 use std::path::{Path, PathBuf};
 
@@ -7,11 +8,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::bench::sweep::{self, SweepConfig, SweepResult};
 use crate::bench::{charts, plot, SpeedPoint};
-use crate::data::DataConfig;
 use crate::error::{Error, Result};
 use crate::fsio::write_atomically;
+use crate::gpu::{adapters, GpuChoice};
 use crate::linalg::{machine, Machine, Peaks};
 use crate::model::ModelKind;
+use crate::train::Preset;
 
 /// Seconds of the matrix-product probe per thread count.
 const PEAK_PROBE: f64 = 1.0;
@@ -21,7 +23,12 @@ const MAX_SEQ_LEN: usize = 4096;
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct BenchOptions {
     pub threads: Vec<usize>,
+    /// GPUs to measure on (`None`: every hardware GPU found; a software adapter only when asked
+    /// for).
+    pub gpus: Option<Vec<GpuChoice>>,
     pub models: Vec<ModelKind>,
+    /// Vocabulary and model sizes.
+    pub preset: Preset,
     /// Window lengths (each model's context follows); tokens per step stay `tokens_per_step`.
     pub seq_lens: Vec<usize>,
     pub tokens_per_step: usize,
@@ -36,9 +43,11 @@ impl Default for BenchOptions {
     fn default() -> Self {
         BenchOptions {
             threads: vec![1, 2],
+            gpus: None,
             models: ModelKind::all().collect(),
-            seq_lens: vec![64],
-            tokens_per_step: 2048,
+            preset: Preset::Standard,
+            seq_lens: vec![Preset::Standard.seq_len()],
+            tokens_per_step: Preset::Standard.tokens_per_step(),
             corpus: None,
             span: false,
             out: None,
@@ -53,6 +62,9 @@ pub struct BenchResult {
     pub load_average_after: Option<[f64; 3]>,
     pub corpus: String,
     pub vocab_size: usize,
+    /// Said when the corpus has fewer words than the preset's vocabulary.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vocabulary_note: Option<String>,
     /// The matrix-product peaks the shares of peak are measured against.
     pub peaks: Peaks,
     pub sweep: SweepResult,
@@ -70,19 +82,27 @@ pub fn bench(o: &BenchOptions, progress: &mut dyn FnMut(&SpeedPoint)) -> Result<
     if let Some(&bad) = o.seq_lens.iter().find(|&&t| t == 0 || t > MAX_SEQ_LEN) {
         return Err(Error::config("seq-len", bad, format!("use window lengths from 1 to {MAX_SEQ_LEN}")));
     }
-    if o.threads.is_empty() || o.models.is_empty() || o.seq_lens.is_empty() {
-        return Err(Error::config("sweep", "empty", "give at least one thread count, model and window length"));
+    let found = adapters();
+    let gpus = match &o.gpus {
+        None => found.iter().filter(|a| a.is_hardware()).map(|a| a.index).collect(),
+        Some(choices) => choices.iter().map(|c| c.resolve(&found)).collect::<Result<Vec<_>>>()?,
+    };
+    if (o.threads.is_empty() && gpus.is_empty()) || o.models.is_empty() || o.seq_lens.is_empty() {
+        let hint = "give at least one model, window length, and thread count or GPU (no hardware GPU was found)";
+        return Err(Error::config("sweep", "empty", hint));
     }
     if let Some(dir) = &o.out {
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e, "give a folder that can be created and written"))?;
         crate::fsio::check_writable(&dir.join("sweep.csv"))?;
     }
-    let data = super::dataset(o.corpus.as_deref(), DataConfig::default())?;
+    let data = super::dataset(o.corpus.as_deref(), o.preset.data())?;
     let machine = Machine::read();
     let peaks = Peaks::measure(o.threads.iter().copied(), PEAK_PROBE)?;
     let config = SweepConfig {
         models: o.models.clone(),
+        preset: o.preset,
         threads: o.threads.clone(),
+        gpus,
         seq_lens: o.seq_lens.clone(),
         tokens_per_step: o.tokens_per_step,
     };
@@ -106,6 +126,7 @@ pub fn bench(o: &BenchOptions, progress: &mut dyn FnMut(&SpeedPoint)) -> Result<
         load_average_after: machine::load_average(),
         corpus: data.name.clone(),
         vocab_size: data.vocab.len(),
+        vocabulary_note: super::small_vocabulary(&data, o.preset.vocab_size()),
         peaks,
         sweep,
         written: Vec::new(),

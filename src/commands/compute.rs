@@ -4,12 +4,12 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use crate::bench::compute::{self, Estimate, Preset, DATA_SCALE};
-use crate::bench::measure;
+use crate::bench::compute::{self, Estimate, KnownModel, DATA_SCALE};
+use crate::bench::{measure, Hardware};
 use crate::data::Dataset;
 use crate::error::{Error, Result};
 use crate::linalg::Threads;
-use crate::model::ModelKind;
+use crate::model::{ModelKind, SizeOverrides};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ComputeOptions {
@@ -57,7 +57,7 @@ pub struct DataScale {
 
 #[derive(Clone, Debug, Serialize)]
 pub struct ComputeResult {
-    pub preset: Preset,
+    pub preset: KnownModel,
     pub params: f64,
     pub tokens: f64,
     pub flops: f64,
@@ -68,8 +68,8 @@ pub struct ComputeResult {
 }
 
 pub fn compute(o: &ComputeOptions) -> Result<ComputeResult> {
-    let names: Vec<&str> = compute::PRESETS.iter().map(|p| p.name).collect();
-    let preset = compute::preset(&o.preset)
+    let names: Vec<&str> = compute::KNOWN_MODELS.iter().map(|p| p.name).collect();
+    let preset = compute::known_model(&o.preset)
         .ok_or_else(|| Error::config("preset", &o.preset, format!("use one of {}", names.join(", "))))?;
     let (params, tokens) = (o.params.unwrap_or(preset.params), o.tokens.unwrap_or(preset.tokens));
     for (name, v) in [("params", params), ("tokens", tokens), ("flops-per-gpu", o.flops_per_gpu), ("gpus", o.gpus)] {
@@ -106,6 +106,6 @@ fn measure_this_machine(threads: usize) -> Result<(f64, usize)> {
     let threads = Threads::new(threads)?;
     let data = Arc::new(Dataset::synthetic(4096, 252_299, 1));
     let kind: ModelKind = "transformer".parse()?;
-    let p = measure(kind, &data, 32, 64, &threads, None)?;
+    let p = measure(kind, &SizeOverrides::default(), &data, (32, 64), Hardware::Cpu(&threads, None))?;
     Ok((p.gflops, threads.count()))
 }

@@ -5,12 +5,11 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use crate::data::DataConfig;
 use crate::embed::vectors::WordVectors;
 use crate::error::Result;
 use crate::linalg::{machine, Machine, Peaks};
 use crate::race::{LaneResult, LaneSpec, Race, EVAL_EVERY, SAMPLE_EVERY};
-use crate::train::{Budget, Event, TrainConfig, DEFAULT_PROMPT};
+use crate::train::{Budget, Event, EventKind, Preset, TrainConfig, DEFAULT_PROMPT};
 
 /// Seconds of the matrix-product probe per thread count before a race.
 const PEAK_PROBE: f64 = 0.3;
@@ -21,6 +20,8 @@ pub struct RaceOptions {
     pub corpus: Option<PathBuf>,
     /// Each lane's budget.
     pub budget: Budget,
+    /// The vocabulary and model sizes (the window and batch are set below).
+    pub preset: Preset,
     /// Tokens per window (a model's context follows).
     pub seq_len: usize,
     pub batch_size: usize,
@@ -40,8 +41,9 @@ impl Default for RaceOptions {
             lanes: LaneSpec::defaults(),
             corpus: None,
             budget: Budget::Seconds(10.0),
-            seq_len: 64,
-            batch_size: 32,
+            preset: Preset::Standard,
+            seq_len: Preset::Standard.seq_len(),
+            batch_size: Preset::Standard.batch_size(),
             seed: 1337,
             embeddings: None,
             eval_every: EVAL_EVERY,
@@ -70,8 +72,9 @@ pub struct RaceResult {
 /// The race `o` describes, ready to run: data loaded, starting vectors read, and the
 /// matrix-product peak measured on each lane's thread count.
 pub fn prepare(o: &RaceOptions) -> Result<Race> {
-    let data = super::dataset(o.corpus.as_deref(), DataConfig::default())?;
+    let data = super::dataset(o.corpus.as_deref(), o.preset.data())?;
     let mut race = Race::new(o.lanes.clone(), data, o.budget);
+    race.sizes = o.preset.sizes();
     race.train = TrainConfig { batch_size: o.batch_size, seq_len: o.seq_len, seed: o.seed, ..TrainConfig::default() };
     race.train.validate()?;
     (race.eval_every, race.sample_every, race.prompt) = (o.eval_every, o.sample_every, o.prompt.clone());
@@ -100,6 +103,9 @@ pub fn result(race: &Race, machine: Machine, lanes: Vec<LaneResult>) -> RaceResu
 /// Run the race `o` describes, reporting events to `emit`.
 pub fn race(o: &RaceOptions, emit: &mut dyn FnMut(Event)) -> Result<RaceResult> {
     let race = prepare(o)?;
+    if let Some(text) = super::small_vocabulary(&race.data, o.preset.vocab_size()) {
+        emit(Event { lane: 0, kind: EventKind::Note { text } });
+    }
     let machine = Machine::read();
     let lanes = race.run(emit)?;
     Ok(result(&race, machine, lanes))

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::data::{Corpus, DataConfig, Dataset};
 use crate::embed::vectors::WordVectors;
 use crate::error::{Error, Result};
+use crate::gpu::{self, GpuChoice};
 use crate::linalg::Threads;
 use crate::model::{self, ModelConfig, ModelKind, SizeOverrides};
 use crate::train::{Budget, Checkpoint, Event, EventKind, LrSchedule, Run, RunConfig, RunResult, TrainConfig, Trainer};
@@ -22,6 +23,8 @@ pub struct TrainOptions {
     pub sizes: SizeOverrides,
     pub train: TrainConfig,
     pub threads: usize,
+    /// Train on this GPU (`None`: on `threads` CPU threads).
+    pub device: Option<GpuChoice>,
     /// Train until this many steps are done in total (a resumed run counts its earlier ones).
     pub steps: u64,
     /// Validate every this many steps (0: only at the end).
@@ -46,6 +49,7 @@ impl Default for TrainOptions {
             sizes: SizeOverrides::default(),
             train: TrainConfig::default(),
             threads: Threads::available(),
+            device: None,
             steps: 300,
             eval_every: 0,
             save: None,
@@ -67,7 +71,11 @@ pub struct TrainResult {
 
 /// Train as `o` says, reporting events to `emit`.
 pub fn train(o: &TrainOptions, emit: &mut dyn FnMut(Event)) -> Result<TrainResult> {
-    let threads = Threads::new(o.threads)?;
+    // A GPU run drives the device from one host thread.
+    let (threads, gpu) = match o.device {
+        None => (Threads::new(o.threads)?, None),
+        Some(choice) => (Threads::new(1)?, Some(gpu::open(choice)?)),
+    };
     // A checkpoint that cannot be written is found now, not after the training.
     if let Some(path) = &o.save {
         crate::fsio::check_writable(path)?;
@@ -79,7 +87,7 @@ pub fn train(o: &TrainOptions, emit: &mut dyn FnMut(Event)) -> Result<TrainResul
             return Err(Error::config("--embeddings", "with --resume", hint));
         }
         Some(path) => {
-            let trainer = Trainer::resume(&Checkpoint::load(path)?, &corpus, threads)?;
+            let trainer = Trainer::resume_on(&Checkpoint::load(path)?, &corpus, threads, gpu.as_ref())?;
             if let LrSchedule::WarmupCosine { total, min_ratio, .. } = trainer.config().schedule {
                 if o.steps > total {
                     let text = format!(
@@ -94,8 +102,14 @@ pub fn train(o: &TrainOptions, emit: &mut dyn FnMut(Event)) -> Result<TrainResul
             let hint = format!("say which model to train: {}", ModelKind::choices());
             let kind = o.model.ok_or_else(|| Error::config("model", "none", hint))?;
             let data = Dataset::new(&corpus, o.data)?;
+            if let Some(text) = super::small_vocabulary(&data, o.data.vocab.max_size) {
+                emit(Event { lane: 0, kind: EventKind::Note { text } });
+            }
             let config = ModelConfig::new(kind, data.vocab.len(), &o.sizes, o.train.seq_len);
-            let mut model = config.build(o.train.seed)?;
+            let mut model = match &gpu {
+                None => config.build(o.train.seed)?,
+                Some(g) => config.build_gpu(o.train.seed, g)?,
+            };
             if let Some(path) = &o.embeddings {
                 let vectors = WordVectors::open(path)?;
                 let found = model::load_embeddings(model.as_mut(), &data.vocab, &vectors)?;

@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::error::{Error, Result};
+
 /// What kind of device an adapter drives.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -52,6 +54,62 @@ impl AdapterInfo {
             DeviceKind::Other => "other",
         };
         format!("{} ({kind}, {})", self.name, self.backend)
+    }
+}
+
+/// Which GPU a lane asks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GpuChoice {
+    /// `@gpu`: the first hardware GPU, or else the first adapter (a software one, labelled so).
+    Best,
+    /// `@gpu:N`: adapter N of `sideways devices`.
+    Index(usize),
+}
+
+impl std::str::FromStr for GpuChoice {
+    type Err = Error;
+    /// `gpu` or `gpu:N`.
+    fn from_str(s: &str) -> Result<Self> {
+        let bad = || Error::config("GPU", s, "write gpu (the first hardware GPU) or gpu:N (see sideways devices)");
+        match s.trim() {
+            "gpu" => Ok(GpuChoice::Best),
+            other => other.strip_prefix("gpu:").and_then(|n| n.parse().ok()).map(GpuChoice::Index).ok_or_else(bad),
+        }
+    }
+}
+
+impl GpuChoice {
+    /// The adapter this choice names among `found`, or why there is none.
+    pub fn resolve(self, found: &[AdapterInfo]) -> Result<usize> {
+        let none = || match cfg!(feature = "gpu") {
+            true => Error::gpu(
+                "no GPU was found",
+                "race on CPU threads (e.g. rnn@2), or install a Vulkan driver (Debian: mesa-vulkan-drivers libvulkan1)",
+            ),
+            false => Error::gpu(
+                "this build has no GPU support",
+                "race on CPU threads (e.g. rnn@2), or build with the default features (`cargo build --release`)",
+            ),
+        };
+        match self {
+            GpuChoice::Best => {
+                found.iter().find(|a| a.is_hardware()).or(found.first()).map(|a| a.index).ok_or_else(none)
+            }
+            GpuChoice::Index(i) if i < found.len() => Ok(i),
+            GpuChoice::Index(i) => Err(match found.len() {
+                0 => none(),
+                n => Error::gpu(
+                    format!("there is no GPU number {i}"),
+                    match n {
+                        1 => "this machine has one: use @gpu (or @gpu:0); `sideways devices` lists it".to_string(),
+                        n => {
+                            format!("this machine has {n}: use @gpu:0 to @gpu:{}; `sideways devices` lists them", n - 1)
+                        }
+                    },
+                ),
+            }),
+        }
     }
 }
 

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use super::adapter::{describe, AdapterInfo};
+use super::adapter::{describe, AdapterInfo, DeviceKind};
 use super::buffer::GpuBuf;
 use crate::error::{Error, Result};
 
@@ -39,6 +39,9 @@ pub const WORKGROUP: u32 = 256;
 /// The most workgroups along one dimension of a dispatch.
 const MAX_GROUPS: u32 = 65_535;
 
+/// What to do about a model or batch too large for the device.
+const TOO_BIG: &str = "use smaller sizes (--batch-size, --seq-len, --d-model, --vocab-size) or race on CPU threads";
+
 /// A compiled kernel.
 struct Pipeline {
     pipeline: wgpu::ComputePipeline,
@@ -53,6 +56,28 @@ pub struct Gpu {
     pipelines: Mutex<HashMap<&'static str, Arc<Pipeline>>>,
     encoder: Mutex<Option<wgpu::CommandEncoder>>,
     dispatches: AtomicU64,
+    /// Bytes of the largest buffer asked for beyond what a kernel can bind, since the last
+    /// [`Gpu::allocating`].
+    oversized: AtomicU64,
+    /// Timestamp queries around a stretch of work (adapters that support them).
+    timer: Option<Timer>,
+}
+
+/// Two timestamps: the start of the first kernel after [`Gpu::start_timer`] and the end of the
+/// last one before [`Gpu::stop_timer`].
+struct Timer {
+    queries: wgpu::QuerySet,
+    resolved: GpuBuf,
+    phase: Mutex<Phase>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Idle,
+    /// The next kernel writes the start.
+    Armed,
+    /// Every kernel writes the end; the last one's stays.
+    Running,
 }
 
 fn instance() -> wgpu::Instance {
@@ -98,14 +123,43 @@ impl Gpu {
         };
         let (device, queue) = pollster::block_on(adapter.request_device(&desc))
             .map_err(|e| Error::gpu(format!("{} refused a device: {e}", info.name), "use another GPU"))?;
+        let timer = info.timestamps.then(|| Timer {
+            queries: device.create_query_set(&wgpu::QuerySetDescriptor {
+                label: Some("step time"),
+                ty: wgpu::QueryType::Timestamp,
+                count: 2,
+            }),
+            resolved: GpuBuf::new(
+                device.create_buffer(&wgpu::BufferDescriptor {
+                    label: Some("step time"),
+                    size: 16,
+                    usage: wgpu::BufferUsages::QUERY_RESOLVE | wgpu::BufferUsages::COPY_SRC,
+                    mapped_at_creation: false,
+                }),
+                4,
+            ),
+            phase: Mutex::new(Phase::Idle),
+        });
         Ok(Arc::new(Gpu {
+            timer,
             info,
             device,
             queue,
             pipelines: Mutex::new(HashMap::new()),
             encoder: Mutex::new(None),
             dispatches: AtomicU64::new(0),
+            oversized: AtomicU64::new(0),
         }))
+    }
+
+    /// What tables call it: "llvmpipe (software, Vulkan)".
+    pub fn describe(&self) -> String {
+        self.info.describe()
+    }
+
+    /// Its number among the adapters (`@gpu:N`).
+    pub fn index(&self) -> usize {
+        self.info.index
     }
 
     /// Kernels dispatched since the device was opened.
@@ -180,8 +234,22 @@ impl Gpu {
         let encoder = encoder.get_or_insert_with(|| {
             self.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("step") })
         });
-        let mut pass = encoder
-            .begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some(kernel.name), timestamp_writes: None });
+        let timestamp_writes = self.timer.as_ref().and_then(|t| {
+            let mut phase = t.phase.lock().expect("no panic while timing");
+            let beginning = (*phase == Phase::Armed).then_some(0);
+            if *phase == Phase::Idle {
+                return None;
+            }
+            *phase = Phase::Running;
+            let queries = &t.queries;
+            Some(wgpu::ComputePassTimestampWrites {
+                query_set: queries,
+                beginning_of_pass_write_index: beginning,
+                end_of_pass_write_index: Some(1),
+            })
+        });
+        let mut pass =
+            encoder.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some(kernel.name), timestamp_writes });
         pass.set_pipeline(&p.pipeline);
         pass.set_bind_group(0, &bind, &[]);
         if !bytes.is_empty() {
@@ -190,6 +258,38 @@ impl Gpu {
         pass.dispatch_workgroups(groups[0], groups[1], groups[2]);
         drop(pass);
         self.dispatches.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Time the kernels recorded from now until [`Gpu::stop_timer`] (where the adapter supports
+    /// timestamp queries).
+    pub fn start_timer(&self) {
+        if let Some(t) = &self.timer {
+            *t.phase.lock().expect("no panic while timing") = Phase::Armed;
+        }
+    }
+
+    /// Seconds from the start of the first kernel since [`Gpu::start_timer`] to the end of the
+    /// last, measured by the device's own clock (it includes any time the device waited for the
+    /// host in between); `None` without timestamp queries or kernels.
+    pub fn stop_timer(&self) -> Option<f64> {
+        let t = self.timer.as_ref()?;
+        let ran =
+            std::mem::replace(&mut *t.phase.lock().expect("no panic while timing"), Phase::Idle) == Phase::Running;
+        if !ran {
+            return None;
+        }
+        {
+            let mut encoder = self.encoder.lock().expect("no panic while recording");
+            let encoder = encoder.get_or_insert_with(|| {
+                self.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("step") })
+            });
+            encoder.resolve_query_set(&t.queries, 0..2, t.resolved.buffer(), 0);
+        }
+        let mut words = [0u32; 4];
+        self.read(&t.resolved, 0, &mut words);
+        let tick = |lo: u32, hi: u32| (hi as u64) << 32 | lo as u64;
+        let ticks = tick(words[2], words[3]).saturating_sub(tick(words[0], words[1]));
+        Some(ticks as f64 * self.queue.get_timestamp_period() as f64 * 1e-9)
     }
 
     /// Submit what has been recorded.
@@ -205,9 +305,45 @@ impl Gpu {
         self.device.poll(wgpu::PollType::wait_indefinitely()).expect("the device answers");
     }
 
-    /// A new zeroed buffer of `len` 32-bit words.
+    /// Run `allocate`, which creates buffers, and turn the device running out of memory, or a
+    /// buffer larger than a kernel can bind, into an error that says what to do (instead of
+    /// wgpu's panic at the first dispatch).
+    pub fn allocating<T>(&self, what: &str, allocate: impl FnOnce() -> T) -> Result<T> {
+        self.oversized.store(0, Ordering::Relaxed);
+        let scope = self.device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
+        let value = allocate();
+        let out_of_memory = pollster::block_on(scope.pop());
+        self.ensure_fits(what, 0, self.oversized.swap(0, Ordering::Relaxed))?;
+        match out_of_memory {
+            Some(e) => Err(Error::gpu(format!("{} has no memory left for {what}: {e}", self.info.name), TOO_BIG)),
+            None => Ok(value),
+        }
+    }
+
+    /// Refuse `what` before anything is allocated if it needs one buffer of `largest` bytes,
+    /// more than a kernel can bind, or (a software adapter, whose memory is the host's) `total`
+    /// bytes the machine does not have. A hardware GPU does not say how much memory it has
+    /// free: running out there is caught by [`Gpu::allocating`].
+    pub fn ensure_fits(&self, what: &str, total: u64, largest: u64) -> Result<()> {
+        if largest > self.info.max_binding_bytes {
+            let (need, max) = (crate::units::bytes(largest), crate::units::bytes(self.info.max_binding_bytes));
+            let name = &self.info.name;
+            return Err(Error::gpu(format!("{what} needs a buffer of {need}; {name} binds at most {max}"), TOO_BIG));
+        }
+        if self.info.kind == DeviceKind::Software {
+            crate::linalg::machine::ensure_memory(what, total, TOO_BIG)?;
+        }
+        Ok(())
+    }
+
+    /// A new zeroed buffer of `len` 32-bit words. One larger than a kernel may bind is noted
+    /// for [`Gpu::allocating`] and made empty instead.
     pub fn zeros(&self, len: usize) -> GpuBuf {
-        let size = (len.max(1) * 4) as u64;
+        let mut size = (len.max(1) * 4) as u64;
+        if size > self.info.max_binding_bytes {
+            self.oversized.fetch_max(size, Ordering::Relaxed);
+            size = 4;
+        }
         let buffer = self.device.create_buffer(&wgpu::BufferDescriptor {
             label: None,
             size,

@@ -21,6 +21,8 @@
 
 pub mod adamw;
 pub mod attention;
+#[cfg(feature = "gpu")]
+mod device_store;
 pub mod gelu;
 pub mod layernorm;
 pub mod linear;
@@ -28,10 +30,14 @@ pub mod position;
 mod registry;
 mod rnn;
 pub mod rnn_cell;
+#[cfg(feature = "gpu")]
+mod rnn_gpu;
 pub mod softmax_ce;
 mod spec;
 mod store;
 mod transformer;
+#[cfg(feature = "gpu")]
+mod transformer_gpu;
 
 pub use adamw::AdamWConfig;
 pub use registry::{Entry, ModelConfig, ModelKind, MODELS};
@@ -40,11 +46,14 @@ pub use spec::{ModelSpec, SizeOverrides, WorkSpan};
 pub use store::{At, Buffer, HostStore, Layout, ParamStore, Span, TensorSpec};
 pub use transformer::{Transformer, TransformerConfig};
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 
 use crate::data::Vocab;
 use crate::embed::vectors::{align_into, WordVectors};
 use crate::error::Result;
+use crate::gpu::Gpu;
 use crate::linalg::Exec;
 
 /// The name of the token-embedding table in every model's layout (word vectors go there).
@@ -72,10 +81,13 @@ pub trait LanguageModel: Send {
 
     fn store_mut(&mut self) -> &mut dyn ParamStore;
 
-    /// Run the model on `inputs` (batch, seq). With `targets`, returns the mean cross-entropy.
-    /// Activations are kept for [`LanguageModel::backward`] and the read-backs.
-    fn forward(&mut self, inputs: &[u32], targets: Option<&[u32]>, batch: usize, seq: usize, exec: Exec)
-        -> Option<f32>;
+    /// Run the model on `inputs` (batch, seq), with `targets` the cross-entropy at every position.
+    /// Activations are kept for [`LanguageModel::backward`] and the read-backs. A device model
+    /// only records the work: nothing comes back until a read.
+    fn forward(&mut self, inputs: &[u32], targets: Option<&[u32]>, batch: usize, seq: usize, exec: Exec);
+
+    /// The mean cross-entropy of the last forward (which had targets).
+    fn read_loss(&self) -> f32;
 
     /// Add into the parameter gradients those of `scale` × the mean loss of the last forward
     /// (which had targets). `scale` = 1 for a whole batch; n_k / N for a micro-batch of n_k of
@@ -98,9 +110,19 @@ pub trait LanguageModel: Send {
     }
 
     /// Seconds the last forward + backward spent in steps that must run one after another (a
-    /// recurrence); 0 for a model without such a chain.
+    /// recurrence); 0 for a model without such a chain, or one on a device (where the host does
+    /// not see them).
     fn chain_seconds(&self) -> f64 {
         0.0
+    }
+
+    /// Allocate the activations of a forward + backward on `batch` windows of `seq` tokens now
+    /// rather than at the first forward (so that a device can refuse them with an error).
+    fn reserve(&mut self, batch: usize, seq: usize);
+
+    /// The GPU the model runs on (`None`: the CPU).
+    fn gpu(&self) -> Option<Arc<Gpu>> {
+        None
     }
 
     fn kind(&self) -> ModelKind {

@@ -5,6 +5,7 @@
 //! the registry and the trait, and never names a model.
 
 use std::str::FromStr;
+use std::sync::Arc;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
@@ -13,6 +14,7 @@ use super::spec::{check_range, ModelSpec, SizeOverrides, MAX_PARAMS, MAX_VOCAB, 
 use super::transformer::{self, TransformerConfig};
 use super::LanguageModel;
 use crate::error::{Error, Result};
+use crate::gpu::Gpu;
 use crate::linalg::machine;
 
 /// One architecture: its name and its standard configuration.
@@ -105,6 +107,12 @@ impl ModelConfig {
         (4.0 * self.spec().activation_floats(batch, seq_len)).min(u64::MAX as f64) as u64
     }
 
+    /// Bytes of the largest single buffer a forward + backward on `batch` windows of `seq_len`
+    /// allocates.
+    pub fn largest_activation_bytes(&self, batch: usize, seq_len: usize) -> u64 {
+        (4.0 * self.spec().largest_activation_floats(batch, seq_len)).min(u64::MAX as f64) as u64
+    }
+
     /// A model with fresh seeded weights (refused before anything is allocated when its store
     /// would not fit in memory).
     pub fn build(&self, seed: u64) -> Result<Box<dyn LanguageModel>> {
@@ -113,6 +121,15 @@ impl ModelConfig {
             format!("a {} of {} parameters (values, gradients, AdamW's moments)", self.kind(), self.param_count());
         machine::ensure_memory(what, self.store_bytes(), "use smaller sizes (--d-model, --layers, --vocab-size)")?;
         Ok(self.spec().build(seed))
+    }
+
+    /// [`ModelConfig::build`] on `gpu`: the same starting weights, refused with an error when
+    /// its store does not fit in the device's memory or buffers.
+    pub fn build_gpu(&self, seed: u64, gpu: &Arc<Gpu>) -> Result<Box<dyn LanguageModel>> {
+        self.validate()?;
+        let what = format!("a {} of {} parameters", self.kind(), self.param_count());
+        gpu.ensure_fits(&what, self.store_bytes(), 4 * self.param_count() as u64)?;
+        gpu.allocating(&what, || self.spec().build_gpu(seed, gpu.clone()))?
     }
 }
 

@@ -32,17 +32,17 @@ pub struct RnnConfig {
 }
 
 /// Where each tensor lives in the flat buffers.
-struct RnnParams {
-    wte: Span,   // (vocab, d)
-    w_xh: Span,  // (d, h)
-    b_h: Span,   // (h)
-    w_hh: Span,  // (h, h)
-    w_out: Span, // (h, vocab)
-    b_out: Span, // (vocab)
+pub(super) struct RnnParams {
+    pub(super) wte: Span,   // (vocab, d)
+    pub(super) w_xh: Span,  // (d, h)
+    pub(super) b_h: Span,   // (h)
+    pub(super) w_hh: Span,  // (h, h)
+    pub(super) w_out: Span, // (h, vocab)
+    pub(super) b_out: Span, // (vocab)
 }
 
 impl RnnParams {
-    fn new(c: &RnnConfig, l: &mut Layout) -> Self {
+    pub(super) fn new(c: &RnnConfig, l: &mut Layout) -> Self {
         let (v, d, h) = (c.vocab_size, c.d_model, c.hidden_size);
         RnnParams {
             wte: l.add(super::EMBEDDING, &[v, d]),
@@ -112,6 +112,15 @@ impl ModelSpec for RnnConfig {
 
     fn build(&self, seed: u64) -> Box<dyn LanguageModel> {
         Box::new(Rnn::new(*self, seed))
+    }
+
+    #[cfg(feature = "gpu")]
+    fn build_gpu(
+        &self,
+        seed: u64,
+        gpu: std::sync::Arc<crate::gpu::Gpu>,
+    ) -> crate::error::Result<Box<dyn LanguageModel>> {
+        Ok(Box::new(super::rnn_gpu::RnnGpu::new(*self, seed, gpu)))
     }
 }
 
@@ -200,7 +209,7 @@ impl Rnn {
 }
 
 /// Copy (b, t) row-major ids into (t, b) time-major order.
-fn to_time_major(out: &mut [u32], ids: &[u32], b: usize, t: usize) {
+pub(super) fn to_time_major(out: &mut [u32], ids: &[u32], b: usize, t: usize) {
     for bi in 0..b {
         for ti in 0..t {
             out[ti * b + bi] = ids[bi * t + ti];
@@ -221,7 +230,11 @@ impl LanguageModel for Rnn {
         &mut self.store
     }
 
-    fn forward(&mut self, inputs: &[u32], targets: Option<&[u32]>, b: usize, t: usize, exec: Exec) -> Option<f32> {
+    fn reserve(&mut self, batch: usize, seq: usize) {
+        self.ensure_acts(batch, seq);
+    }
+
+    fn forward(&mut self, inputs: &[u32], targets: Option<&[u32]>, b: usize, t: usize, exec: Exec) {
         self.ensure_acts(b, t);
         let (d, h, v) = (self.config.d_model, self.config.hidden_size, self.config.vocab_size);
         let (n, p, w, par) = (b * t, &self.p, &self.store.values[..], exec.par);
@@ -239,7 +252,10 @@ impl LanguageModel for Rnn {
         linear::forward(&mut a.probs, &a.hs, w.at(p.w_out), w.at(p.b_out), n, h, v, par);
         let targets = targets.map(|_| &a.targets[..n]);
         softmax_ce::forward(&mut a.probs, &mut a.losses, targets, n, v, par);
-        targets.map(|_| softmax_ce::mean(&a.losses[..n]))
+    }
+
+    fn read_loss(&self) -> f32 {
+        softmax_ce::mean(&self.acts.losses[..self.acts.batch * self.acts.seq])
     }
 
     fn backward(&mut self, scale: f32, exec: Exec) {

@@ -3,11 +3,14 @@
 //! [`ModelSpec`] in its own file, next to the layer calls the numbers describe; nothing outside
 //! the model computes them.
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 
 use super::store::Layout;
 use super::LanguageModel;
 use crate::error::{Error, Result};
+use crate::gpu::Gpu;
 
 /// A model configuration: the sizes of one architecture, and what follows from them.
 pub trait ModelSpec {
@@ -38,6 +41,12 @@ pub trait ModelSpec {
     /// (tested against the allocator). In f64: absurd sizes must not overflow the estimate.
     fn activation_floats(&self, batch: usize, seq_len: usize) -> f64;
 
+    /// Floats of the largest single activation buffer (a device binds each buffer whole): the
+    /// probabilities (batch · seq_len, vocabulary) unless the model has a larger one.
+    fn largest_activation_floats(&self, batch: usize, seq_len: usize) -> f64 {
+        (batch * seq_len) as f64 * self.vocab_size() as f64
+    }
+
     /// Work and span of one training step on `batch` windows of `seq_len` words (see
     /// [`WorkSpan`]).
     fn work_span(&self, batch: usize, seq_len: usize) -> WorkSpan;
@@ -59,6 +68,11 @@ pub trait ModelSpec {
 
     /// A model with fresh weights from `seed` (the initialisation of bench-config.md).
     fn build(&self, seed: u64) -> Box<dyn LanguageModel>;
+
+    /// The model `build(seed)` makes, on `gpu` (the same starting weights).
+    fn build_gpu(&self, _seed: u64, _gpu: Arc<Gpu>) -> Result<Box<dyn LanguageModel>> {
+        Err(Error::gpu(format!("the {} has no GPU kernels", self.name()), "race it on CPU threads (e.g. @2)"))
+    }
 }
 
 /// Work and span of one training step, in FLOPs of matrix products (forward and backward, as

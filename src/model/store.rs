@@ -120,10 +120,13 @@ pub trait ParamStore: Send {
     /// Set every gradient to zero. Once per step: every backward pass adds into them.
     fn zero_grad(&mut self);
 
-    /// Scale the gradients so that their global norm is at most `max_norm` (0: no limit);
-    /// returns the norm before. Frozen tensors' gradients are zeroed first, so they neither
-    /// count nor move.
-    fn clip_grads(&mut self, max_norm: f32) -> f32;
+    /// Scale the gradients so that their global norm is at most `max_norm` (0: no limit).
+    /// Frozen tensors' gradients are zeroed first, so they neither count nor move.
+    fn clip_grads(&mut self, max_norm: f32);
+
+    /// The global norm the last [`ParamStore::clip_grads`] found (before clipping). A device
+    /// store reads it back, so it is asked for at the end of a step.
+    fn read_grad_norm(&self) -> f32;
 
     /// One AdamW update at learning rate `lr`; frozen tensors keep their values (no step, no
     /// decay).
@@ -165,6 +168,7 @@ pub struct HostStore {
     pub v: Vec<f32>,
     steps: u64,
     frozen: Option<Range<usize>>,
+    grad_norm: f32,
 }
 
 impl HostStore {
@@ -179,6 +183,7 @@ impl HostStore {
             layout,
             steps: 0,
             frozen: None,
+            grad_norm: 0.0,
         }
     }
 
@@ -217,11 +222,15 @@ impl ParamStore for HostStore {
         self.grads.fill(0.0);
     }
 
-    fn clip_grads(&mut self, max_norm: f32) -> f32 {
+    fn clip_grads(&mut self, max_norm: f32) {
         if let Some(f) = &self.frozen {
             self.grads[f.clone()].fill(0.0);
         }
-        adamw::clip(&mut self.grads, max_norm)
+        self.grad_norm = adamw::clip(&mut self.grads, max_norm);
+    }
+
+    fn read_grad_norm(&self) -> f32 {
+        self.grad_norm
     }
 
     fn adamw_step(&mut self, config: &AdamWConfig, lr: f32, exec: Exec) {

@@ -47,33 +47,33 @@ pub struct TransformerConfig {
 }
 
 /// One block's tensors in the flat buffers.
-struct BlockParams {
-    ln1_g: Span,  // (c)
-    ln1_b: Span,  // (c)
-    w_qkv: Span,  // (c, 3c)
-    b_qkv: Span,  // (3c)
-    w_o: Span,    // (c, c)
-    b_o: Span,    // (c)
-    ln2_g: Span,  // (c)
-    ln2_b: Span,  // (c)
-    w_fc: Span,   // (c, m)
-    b_fc: Span,   // (m)
-    w_proj: Span, // (m, c)
-    b_proj: Span, // (c)
+pub(super) struct BlockParams {
+    pub(super) ln1_g: Span,  // (c)
+    pub(super) ln1_b: Span,  // (c)
+    pub(super) w_qkv: Span,  // (c, 3c)
+    pub(super) b_qkv: Span,  // (3c)
+    pub(super) w_o: Span,    // (c, c)
+    pub(super) b_o: Span,    // (c)
+    pub(super) ln2_g: Span,  // (c)
+    pub(super) ln2_b: Span,  // (c)
+    pub(super) w_fc: Span,   // (c, m)
+    pub(super) b_fc: Span,   // (m)
+    pub(super) w_proj: Span, // (m, c)
+    pub(super) b_proj: Span, // (c)
 }
 
-struct TransformerParams {
-    wte: Span, // (vocab, c)
-    wpe: Span, // (context, c)
-    blocks: Vec<BlockParams>,
-    lnf_g: Span, // (c)
-    lnf_b: Span, // (c)
-    w_out: Span, // (c, vocab)
-    b_out: Span, // (vocab)
+pub(super) struct TransformerParams {
+    pub(super) wte: Span, // (vocab, c)
+    pub(super) wpe: Span, // (context, c)
+    pub(super) blocks: Vec<BlockParams>,
+    pub(super) lnf_g: Span, // (c)
+    pub(super) lnf_b: Span, // (c)
+    pub(super) w_out: Span, // (c, vocab)
+    pub(super) b_out: Span, // (vocab)
 }
 
 impl TransformerParams {
-    fn new(config: &TransformerConfig, l: &mut Layout) -> Self {
+    pub(super) fn new(config: &TransformerConfig, l: &mut Layout) -> Self {
         let (v, c, m) = (config.vocab_size, config.d_model, config.mlp_size);
         let wte = l.add(super::EMBEDDING, &[v, c]);
         let wpe = l.add("wpe", &[config.context_len, c]);
@@ -145,6 +145,13 @@ impl ModelSpec for TransformerConfig {
         self.n_layers as f64 * block + 4.0 * n * c + 5.0 * n + n * v + b * t * t
     }
 
+    /// The probabilities, or a block's attention maps (batch, heads, t, t), or its MLP.
+    fn largest_activation_floats(&self, batch: usize, seq_len: usize) -> f64 {
+        let (b, t) = (batch as f64, seq_len as f64);
+        let n = b * t;
+        (n * self.vocab_size as f64).max(b * self.n_heads as f64 * t * t).max(n * self.mlp_size as f64)
+    }
+
     /// The chain runs through one word per block — that word's attention reads all the
     /// window's keys, but the blocks are the only steps that wait for each other — so the
     /// critical path is the number of blocks at any window length.
@@ -192,6 +199,11 @@ impl ModelSpec for TransformerConfig {
 
     fn build(&self, seed: u64) -> Box<dyn LanguageModel> {
         Box::new(Transformer::new(*self, seed))
+    }
+
+    #[cfg(feature = "gpu")]
+    fn build_gpu(&self, seed: u64, gpu: std::sync::Arc<crate::gpu::Gpu>) -> Result<Box<dyn LanguageModel>> {
+        Ok(Box::new(super::transformer_gpu::TransformerGpu::new(*self, seed, gpu)))
     }
 }
 
@@ -343,7 +355,11 @@ impl LanguageModel for Transformer {
         &mut self.store
     }
 
-    fn forward(&mut self, inputs: &[u32], targets: Option<&[u32]>, b: usize, t: usize, exec: Exec) -> Option<f32> {
+    fn reserve(&mut self, batch: usize, seq: usize) {
+        self.ensure_acts(batch, seq);
+    }
+
+    fn forward(&mut self, inputs: &[u32], targets: Option<&[u32]>, b: usize, t: usize, exec: Exec) {
         assert!(t <= self.config.context_len, "window of {t} exceeds the context of {}", self.config.context_len);
         self.ensure_acts(b, t);
         let TransformerConfig { vocab_size: v, d_model: c, mlp_size: m, n_heads: nh, .. } = self.config;
@@ -396,7 +412,10 @@ impl LanguageModel for Transformer {
         linear::forward(&mut a.probs, &a.lnf, w.at(p.w_out), w.at(p.b_out), n, c, v, par);
         let targets = targets.map(|_| &a.targets[..n]);
         softmax_ce::forward(&mut a.probs, &mut a.losses, targets, n, v, par);
-        targets.map(|_| softmax_ce::mean(&a.losses[..n]))
+    }
+
+    fn read_loss(&self) -> f32 {
+        softmax_ce::mean(&self.acts.losses[..self.acts.batch * self.acts.seq])
     }
 
     fn backward(&mut self, scale: f32, exec: Exec) {

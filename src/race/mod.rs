@@ -17,6 +17,7 @@ mod spec;
 
 pub use spec::{parse_lanes, LaneSpec};
 
+use std::collections::HashMap;
 use std::sync::mpsc::{channel, Receiver, Sender, TryRecvError};
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -26,6 +27,7 @@ use serde::{Deserialize, Serialize};
 use crate::data::Dataset;
 use crate::embed::vectors::WordVectors;
 use crate::error::{Error, Result};
+use crate::gpu::{self, Gpu, GpuChoice};
 use crate::linalg::{machine, Peaks, Threads};
 use crate::model::{self, ModelConfig, SizeOverrides};
 use crate::train::{Budget, Control, Event, Run, RunConfig, RunResult, TrainConfig, Trainer, DEFAULT_PROMPT};
@@ -71,7 +73,9 @@ pub struct LaneResult {
 
 /// Each run's speed-up over the first 1-thread run of the same model, if there is one.
 pub fn speedups(runs: &[RunResult]) -> Vec<Option<f64>> {
-    let base = |r: &RunResult| runs.iter().find(|b| b.model == r.model && b.threads == 1 && b.tokens_per_s > 0.0);
+    let base = |r: &RunResult| {
+        runs.iter().find(|b| b.model == r.model && b.threads == 1 && b.device.is_none() && b.tokens_per_s > 0.0)
+    };
     runs.iter().map(|r| base(r).map(|b| r.tokens_per_s / b.tokens_per_s)).collect()
 }
 
@@ -98,22 +102,49 @@ impl Race {
     }
 
     /// Refuse a race whose lanes together would not fit in memory: each holds a model (and a
-    /// copy of it for samples) and its activations.
+    /// copy of it for samples) and its activations. A GPU lane holds only the copy here; the
+    /// device refuses what it cannot hold when the lane is built.
     fn ensure_memory(&self) -> Result<()> {
         let per_lane = |l: &LaneSpec| {
             let c = self.model_config(l);
             let (b, t) = (self.train.batch_size.div_ceil(self.train.micro_batches), self.train.seq_len);
-            2 * c.store_bytes() + c.activation_bytes(b, t)
+            match l.gpu {
+                None => 2 * c.store_bytes() + c.activation_bytes(b, t),
+                Some(_) => c.store_bytes(),
+            }
         };
         let total = self.lanes.iter().map(per_lane).fold(0u64, u64::saturating_add);
         let what = format!("a race of {} lanes", self.lanes.len());
         machine::ensure_memory(what, total, "race fewer lanes, or use a smaller --batch-size or --seq-len")
     }
 
-    /// The run of lane `i`.
-    fn lane(&self, i: usize) -> Result<Run> {
+    /// Open each GPU the lanes ask for, once: lane `i` trains on `gpus[i]` (`None`: CPU).
+    fn open_gpus(&self) -> Result<Vec<Option<Arc<Gpu>>>> {
+        if self.lanes.iter().all(|l| l.gpu.is_none()) {
+            return Ok(vec![None; self.lanes.len()]);
+        }
+        let found = gpu::adapters();
+        let mut opened: HashMap<usize, Arc<Gpu>> = HashMap::new();
+        let mut open = |choice: GpuChoice| -> Result<Arc<Gpu>> {
+            let index = choice.resolve(&found)?;
+            if let Some(g) = opened.get(&index) {
+                return Ok(g.clone());
+            }
+            let g = Gpu::open(index)?;
+            opened.insert(index, g.clone());
+            Ok(g)
+        };
+        self.lanes.iter().map(|l| l.gpu.map(&mut open).transpose()).collect()
+    }
+
+    /// The run of lane `i`, on `gpu` if it has one.
+    fn lane(&self, i: usize, gpu: Option<&Arc<Gpu>>) -> Result<Run> {
         let spec = &self.lanes[i];
-        let mut m = self.model_config(spec).build(self.train.seed)?;
+        let config = self.model_config(spec);
+        let mut m = match gpu {
+            None => config.build(self.train.seed)?,
+            Some(g) => config.build_gpu(self.train.seed, g)?,
+        };
         if let Some(v) = &self.embeddings {
             model::load_embeddings(m.as_mut(), &self.data.vocab, v)?;
         }
@@ -123,7 +154,8 @@ impl Race {
             eval_every: self.eval_every,
             sample_every: self.sample_every,
             prompt: self.prompt.clone(),
-            peak_gflops: self.peaks.get(spec.threads),
+            // A GPU lane's peak is not the CPU's.
+            peak_gflops: if spec.gpu.is_some() { None } else { self.peaks.get(spec.threads) },
             ..RunConfig::new(spec.label(), self.budget)
         };
         Run::new(trainer, config)
@@ -141,7 +173,8 @@ impl Race {
             return Err(Error::config("lanes", "none", "give at least one lane, e.g. rnn@1,transformer@1"));
         }
         self.ensure_memory()?;
-        let mut runs = (0..self.lanes.len()).map(|i| self.lane(i)).collect::<Result<Vec<_>>>()?;
+        let gpus = self.open_gpus()?;
+        let mut runs = gpus.iter().enumerate().map(|(i, g)| self.lane(i, g.as_ref())).collect::<Result<Vec<_>>>()?;
         for run in &runs {
             run.start(emit);
         }

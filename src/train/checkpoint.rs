@@ -24,6 +24,7 @@ use super::trainer::{TrainConfig, Trainer};
 use crate::data::{Corpus, DataConfig, Dataset, Vocab};
 use crate::error::{Error, Result};
 use crate::fsio::write_atomically;
+use crate::gpu::Gpu;
 use crate::linalg::Threads;
 use crate::model::{Buffer, LanguageModel, ModelConfig, ParamStore, TensorSpec};
 
@@ -199,7 +200,15 @@ impl Checkpoint {
     /// Build the model this checkpoint describes, with its trained weights and optimizer state;
     /// refuses a file whose tensor names or shapes differ from this build's model.
     pub fn model(&self) -> Result<Box<dyn LanguageModel>> {
-        let mut model = self.header.model.build(0)?;
+        self.model_on(None)
+    }
+
+    /// [`Checkpoint::model`] on `gpu` (`None`: the CPU).
+    pub fn model_on(&self, gpu: Option<&Arc<Gpu>>) -> Result<Box<dyn LanguageModel>> {
+        let mut model = match gpu {
+            None => self.header.model.build(0)?,
+            Some(g) => self.header.model.build_gpu(0, g)?,
+        };
         let store = model.store_mut();
         if store.layout().specs() != self.header.tensors.as_slice() {
             return Err(Error::Checkpoint {
@@ -241,6 +250,12 @@ impl Trainer {
 
     /// Resume the run saved in `ckpt` on `corpus` (which must be the corpus it trained on).
     pub fn resume(ckpt: &Checkpoint, corpus: &Corpus, threads: Threads) -> Result<Trainer> {
+        Self::resume_on(ckpt, corpus, threads, None)
+    }
+
+    /// [`Trainer::resume`] on `gpu` (`None`: the CPU): a checkpoint does not say where it was
+    /// trained.
+    pub fn resume_on(ckpt: &Checkpoint, corpus: &Corpus, threads: Threads, gpu: Option<&Arc<Gpu>>) -> Result<Trainer> {
         let h = &ckpt.header;
         let data = Dataset::with_vocab(corpus, h.vocab.clone(), h.data)?;
         if data.fingerprint() != h.data_fingerprint {
@@ -254,7 +269,7 @@ impl Trainer {
                 },
             ));
         }
-        Trainer::new(ckpt.model()?, Arc::new(data), h.train, threads)
+        Trainer::new(ckpt.model_on(gpu)?, Arc::new(data), h.train, threads)
     }
 }
 

@@ -13,6 +13,7 @@ use super::run::{Budget, RunResult};
 use super::trainer::EvalReport;
 use crate::model::{ModelConfig, ModelKind};
 use crate::predict::Prediction;
+use crate::train::trainer::DeviceStep;
 
 /// Something a run reports, and which run (a race's lane) it came from.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -62,7 +63,11 @@ pub struct RunInfo {
     pub corpus: String,
     pub train_tokens: usize,
     pub vocab_size: usize,
+    /// CPU threads (a GPU run's one host thread).
     pub threads: usize,
+    /// The GPU it trains on, as `sideways devices` describes it (`None`: the CPU).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device: Option<String>,
     pub batch_size: usize,
     pub seq_len: usize,
     /// Steps already done before this run (a resumed run).
@@ -75,6 +80,11 @@ pub struct RunInfo {
     pub span: f64,
     /// Best matrix-product GFLOP/s measured here on this many threads, if it was measured.
     pub peak_gflops: Option<f64>,
+    /// Bytes the run holds on its device, as estimated (and checked) before anything was
+    /// allocated: the model's store (values, gradients, AdamW's moments), and the activations
+    /// of one forward + backward.
+    pub store_bytes: u64,
+    pub activation_bytes: u64,
 }
 
 /// The numbers of one step.
@@ -102,6 +112,9 @@ pub struct StepMetrics {
     pub peak_share: Option<f64>,
     /// Share of the step spent in a chain of dependent steps (a recurrence; 0 without one).
     pub sequential_share: f64,
+    /// On a GPU: the step's kernel dispatches and device time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device: Option<DeviceStep>,
 }
 
 /// A validation pass.

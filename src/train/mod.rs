@@ -4,6 +4,7 @@
 
 mod checkpoint;
 mod event;
+mod preset;
 mod run;
 mod schedule;
 mod throughput;
@@ -12,7 +13,8 @@ mod trainer;
 pub use crate::model::AdamWConfig;
 pub use checkpoint::{Checkpoint, Header, FORMAT_VERSION};
 pub use event::{Control, EvalMetrics, Event, EventKind, RunInfo, Sample, StepMetrics};
+pub use preset::Preset;
 pub use run::{Budget, Run, RunConfig, RunResult, DEFAULT_PROMPT};
 pub use schedule::LrSchedule;
 pub use throughput::{Throughput, WARMUP_STEPS, WINDOW};
-pub use trainer::{EvalReport, StepReport, TrainConfig, Trainer};
+pub use trainer::{DeviceStep, EvalReport, StepReport, TrainConfig, Trainer};

@@ -124,6 +124,15 @@ pub struct RunResult {
     pub model: ModelKind,
     pub parameters: usize,
     pub threads: usize,
+    /// The GPU it trained on (`None`: the CPU).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device: Option<String>,
+    /// On a GPU: kernel dispatches per step, and the median device time of a step (adapters
+    /// with timestamp queries), over the same steps as `step_seconds`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dispatches: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gpu_step_seconds: Option<f64>,
     /// Steps this run made, and the number of the last one (they differ after a resume).
     pub steps: u64,
     pub last_step: u64,
@@ -165,6 +174,10 @@ pub struct Run {
     inspector: Option<Box<dyn LanguageModel>>,
     prompt: Vec<u32>,
     speed: Throughput,
+    /// Device time per step, measured over the same steps as `speed` (a GPU with timestamps).
+    gpu_time: Throughput,
+    /// The last step's kernel dispatches (a GPU run).
+    dispatches: Option<u64>,
     work_span: WorkSpan,
     flops_per_token: f64,
     clock: f64,
@@ -191,6 +204,8 @@ impl Run {
         let spec = trainer.model().config();
         Ok(Run {
             speed: Throughput::new(t.tokens_per_step()),
+            gpu_time: Throughput::new(t.tokens_per_step()),
+            dispatches: None,
             work_span: spec.spec().work_span(t.batch_size, t.seq_len),
             flops_per_token: spec.spec().train_flops_per_token(t.seq_len),
             config,
@@ -211,6 +226,11 @@ impl Run {
 
     pub fn trainer(&self) -> &Trainer {
         &self.trainer
+    }
+
+    /// The GPU the run trains on, described (`None`: the CPU).
+    fn device(&self) -> Option<String> {
+        self.trainer.model().gpu().map(|g| g.describe())
     }
 
     pub fn is_done(&self) -> bool {
@@ -240,6 +260,7 @@ impl Run {
             train_tokens: self.trainer.data().train.len(),
             vocab_size: self.trainer.data().vocab.len(),
             threads,
+            device: self.device(),
             batch_size: t.batch_size,
             seq_len: t.seq_len,
             from_step: self.trainer.steps_done(),
@@ -248,6 +269,8 @@ impl Run {
             work: self.work_span.work,
             span: self.work_span.span,
             peak_gflops: self.config.peak_gflops,
+            store_bytes: model.config().store_bytes(),
+            activation_bytes: model.config().activation_bytes(t.batch_size.div_ceil(t.micro_batches), t.seq_len),
         };
         self.emit(emit, EventKind::Start(info));
         self.warn_if_oversubscribed(threads, emit);
@@ -294,6 +317,12 @@ impl Run {
         self.tokens += r.tokens as u64;
         self.steps += 1;
         self.speed.record(r.seconds);
+        if let Some(d) = r.device {
+            self.dispatches = Some(d.dispatches);
+            if let Some(s) = d.gpu_seconds {
+                self.gpu_time.record(s);
+            }
+        }
         if self.losses.len() == LOSS_TAIL {
             self.losses.pop_front();
         }
@@ -314,6 +343,7 @@ impl Run {
             gflops,
             peak_share: self.config.peak_gflops.map(|p| gflops / p),
             sequential_share: self.sequential_share,
+            device: r.device,
         };
         self.emit(emit, EventKind::Step(metrics));
         let every = |n: u64| n > 0 && r.step.is_multiple_of(n);
@@ -419,6 +449,7 @@ impl Run {
         self.trainer.set_threads(threads);
         self.config.peak_gflops = peak_gflops;
         self.speed.reset();
+        self.gpu_time.reset();
     }
 
     /// The run's numbers as they stand.
@@ -432,6 +463,9 @@ impl Run {
             model: model.kind(),
             parameters: model.store().layout().len(),
             threads: self.trainer.threads().count(),
+            device: self.device(),
+            dispatches: self.dispatches,
+            gpu_step_seconds: self.gpu_time.clone().step_seconds(),
             steps: self.steps,
             last_step: self.trainer.steps_done(),
             tokens: self.tokens,

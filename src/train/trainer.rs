@@ -89,6 +89,18 @@ pub struct StepReport {
     pub seconds: f64,
     /// Predicted tokens in the step (batch × sequence length).
     pub tokens: usize,
+    /// What the step did on a GPU (`None` on the CPU).
+    pub device: Option<DeviceStep>,
+}
+
+/// A training step on a GPU.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DeviceStep {
+    /// Kernels dispatched: the chain of dependent launches the device runs one after another.
+    pub dispatches: u64,
+    /// Seconds from the start of the step's first kernel to the end of its last, on the
+    /// device's clock (adapters with timestamp queries).
+    pub gpu_seconds: Option<f64>,
 }
 
 /// Validation metrics.
@@ -159,9 +171,20 @@ impl Trainer {
             ));
         }
         let rows = config.batch_size.div_ceil(config.micro_batches);
-        let acts = model.config().activation_bytes(rows, config.seq_len);
         let what = format!("training on {rows} windows of {} tokens at a time", config.seq_len);
-        machine::ensure_memory(what, acts, "use a smaller --batch-size or --seq-len, or more --micro-batches")?;
+        match model.gpu() {
+            None => {
+                let acts = model.config().activation_bytes(rows, config.seq_len);
+                machine::ensure_memory(what, acts, "use a smaller --batch-size or --seq-len, or more --micro-batches")?
+            }
+            Some(gpu) => {
+                let c = model.config();
+                let (total, largest) =
+                    (c.activation_bytes(rows, config.seq_len), c.largest_activation_bytes(rows, config.seq_len));
+                gpu.ensure_fits(&what, total, largest)?;
+                gpu.allocating(&what, || model.reserve(rows, config.seq_len))?
+            }
+        }
         model.store_mut().set_frozen(config.freeze_embeddings.then_some(EMBEDDING))?;
         let n = config.tokens_per_step();
         Ok(Trainer { model, config, data, batcher, threads, inputs: vec![0; n], targets: vec![0; n] })
@@ -202,6 +225,11 @@ impl Trainer {
         let lr = self.config.schedule.at(step, self.config.optimizer.lr);
         let (model, optimizer) = (&mut self.model, &self.config.optimizer);
         let (inputs, targets) = (&self.inputs, &self.targets);
+        let gpu = model.gpu();
+        let dispatched = gpu.as_ref().map(|g| {
+            g.start_timer();
+            g.dispatches()
+        });
         let (loss, grad_norm) = self.threads.install(|exec| {
             model.store_mut().zero_grad();
             let mut loss = 0.0f64;
@@ -210,16 +238,24 @@ impl Trainer {
                 let (first, end) = (k * b / parts, (k + 1) * b / parts);
                 let (rows, share) = (end - first, (end - first) as f64 / b as f64);
                 let window = first * t..end * t;
-                let part_loss = model.forward(&inputs[window.clone()], Some(&targets[window]), rows, t, exec);
+                model.forward(&inputs[window.clone()], Some(&targets[window]), rows, t, exec);
                 model.backward(share as f32, exec);
-                loss += part_loss.expect("targets given") as f64 * share;
+                if parts > 1 {
+                    loss += model.read_loss() as f64 * share;
+                }
             }
             let store = model.store_mut();
-            let norm = store.clip_grads(optimizer.clip);
+            store.clip_grads(optimizer.clip);
             store.adamw_step(optimizer, lr, exec);
-            (loss as f32, norm)
+            // Read back last: a device model runs the whole step before anything comes back.
+            let loss = if parts > 1 { loss as f32 } else { model.read_loss() };
+            (loss, model.store().read_grad_norm())
         });
-        StepReport { step, loss, lr, grad_norm, seconds: start.elapsed().as_secs_f64(), tokens: b * t }
+        let seconds = start.elapsed().as_secs_f64();
+        let device = gpu
+            .zip(dispatched)
+            .map(|(g, before)| DeviceStep { dispatches: g.dispatches() - before, gpu_seconds: g.stop_timer() });
+        StepReport { step, loss, lr, grad_norm, seconds, tokens: b * t, device }
     }
 
     /// Loss, perplexity and next-word accuracy over every non-overlapping validation window.

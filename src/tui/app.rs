@@ -19,6 +19,11 @@ pub struct LaneView {
     pub label: String,
     pub model: Option<ModelKind>,
     pub threads: usize,
+    /// The GPU the lane trains on (`None`: CPU threads).
+    pub device: Option<String>,
+    /// On a GPU: the last step's kernel dispatches and device seconds.
+    pub dispatches: Option<u64>,
+    pub gpu_seconds: Option<f64>,
     pub parameters: usize,
     pub critical_path: usize,
     pub work: f64,
@@ -50,6 +55,15 @@ pub struct LaneView {
 }
 
 impl LaneView {
+    /// What the lane runs on, in a few characters: "2 threads" or "GPU".
+    pub fn hardware(&self) -> String {
+        match (&self.device, self.threads) {
+            (Some(_), _) => "GPU".into(),
+            (None, 1) => "1 thread".into(),
+            (None, n) => format!("{n} threads"),
+        }
+    }
+
     pub fn val_loss(&self) -> Option<f32> {
         self.eval.map(|e| e.val_loss)
     }
@@ -66,6 +80,9 @@ impl LaneView {
             model: self.model?,
             parameters: self.parameters,
             threads: self.threads,
+            device: self.device.clone(),
+            dispatches: self.dispatches,
+            gpu_step_seconds: self.gpu_seconds,
             steps: self.curve.len() as u64,
             last_step: self.step,
             tokens: self.tokens,
@@ -92,8 +109,10 @@ pub enum Axis {
     Tokens,
 }
 
-/// One input to [`App::update`].
+/// One input to [`App::update`]. An engine event is larger than a key, but a few hundred a
+/// second pass through: boxing them would buy nothing.
 #[derive(Clone, Debug)]
+#[allow(clippy::large_enum_variant)]
 pub enum Message {
     Key(KeyEvent),
     Engine(Event),
@@ -213,6 +232,7 @@ impl App {
                     label: info.label,
                     model: Some(info.model),
                     threads: info.threads,
+                    device: info.device,
                     parameters: info.parameters,
                     critical_path: info.critical_path,
                     work: info.work,
@@ -228,6 +248,9 @@ impl App {
                     l.speed.pop_front();
                 }
                 l.speed.push_back(s.tokens_per_s as u64);
+                if let Some(d) = s.device {
+                    (l.dispatches, l.gpu_seconds) = (Some(d.dispatches), d.gpu_seconds.or(l.gpu_seconds));
+                }
                 l.curve.push((s.seconds, s.tokens as f64, s.loss as f64));
             }
             EventKind::Eval(e) => l.eval = Some(e.report),
@@ -283,7 +306,8 @@ impl App {
                 let Some(l) = self.lanes.get_mut(self.selected) else { return Vec::new() };
                 let threads =
                     if up { (l.threads + 1).min(self.max_threads) } else { l.threads.saturating_sub(1).max(1) };
-                if threads == l.threads || l.done {
+                // A GPU lane has no threads to change.
+                if threads == l.threads || l.done || l.device.is_some() {
                     return Vec::new();
                 }
                 l.threads = threads;

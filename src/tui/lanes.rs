@@ -21,13 +21,7 @@ pub fn columns(app: &App, area: Rect, buf: &mut Buffer) {
 
 fn column(app: &App, i: usize, l: &LaneView, area: Rect, buf: &mut Buffer) {
     let selected = i == app.selected;
-    let title = format!(
-        " {} · {} thread{}{} ",
-        l.label,
-        l.threads,
-        if l.threads == 1 { "" } else { "s" },
-        if l.done { " · done" } else { "" }
-    );
+    let title = format!(" {} · {}{} ", l.label, l.hardware(), if l.done { " · done" } else { "" });
     let border = if selected { lane_color(app, i).add_modifier(Modifier::BOLD) } else { fg(app, Color::DarkGray) };
     let block = Block::default()
         .borders(Borders::ALL)
@@ -53,10 +47,12 @@ fn column(app: &App, i: usize, l: &LaneView, area: Rect, buf: &mut Buffer) {
     };
     Line::raw(loss_text).render(loss, buf);
     let share = l.peak_share.map_or("–".to_string(), |s| format!("{:.0}", 100.0 * s));
-    let flops_text = if wide {
-        format!("{:.0} GFLOP/s · {share}% of peak", l.gflops)
-    } else {
-        format!("{:.0} GFLOP/s {share}%pk", l.gflops)
+    // A GPU lane's chain is its kernel launches: they run one after another.
+    let flops_text = match (l.dispatches, wide) {
+        (Some(k), true) => format!("{:.0} GFLOP/s · {k} kernels/step", l.gflops),
+        (Some(k), false) => format!("{:.0} GF/s {k} kern", l.gflops),
+        (None, true) => format!("{:.0} GFLOP/s · {share}% of peak", l.gflops),
+        (None, false) => format!("{:.0} GFLOP/s {share}%pk", l.gflops),
     };
     Line::raw(flops_text).render(flops, buf);
     chain_row(app, i, l, chain, buf);

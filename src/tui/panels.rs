@@ -119,7 +119,10 @@ pub fn cores(app: &App, area: Rect, buf: &mut Buffer) {
     for (i, l) in app.lanes.iter().enumerate() {
         lines.push(Line::from(vec![
             Span::styled(format!("{:<14}", l.label), lane_color(app, i)),
-            Span::raw(format!("CPU, {} thread{}", l.threads, if l.threads == 1 { "" } else { "s" })),
+            Span::raw(match &l.device {
+                Some(gpu) => format!("GPU {gpu}"),
+                None => format!("CPU, {}", l.hardware()),
+            }),
         ]));
     }
     lines.push(Line::styled(format!("dashboard: {:.1}% of a core", 100.0 * app.ui_cpu), fg(app, Color::DarkGray)));

@@ -3,6 +3,9 @@
 
 use std::path::PathBuf;
 
+#[cfg(feature = "gpu")]
+pub mod gpu;
+
 /// The folder of real corpora, from `SIDEWAYS_CORPORA` (set by `.ci/run`); `None`, with a
 /// message saying the test was skipped, when it is not set.
 pub fn shared_corpus(file: &str) -> Option<PathBuf> {

@@ -21,7 +21,7 @@ const BACKWARD: Kernel = Kernel {
 
 /// out (n, width) = table[tokens].
 pub fn forward(gpu: &Gpu, out: &GpuBuf, tokens: &GpuBuf, table: View, n: usize, width: usize) {
-    gpu.dispatch(&FORWARD, &[out, tokens, table.buf], &[u(n), u(width), table.offset, 0], groups(n * width));
+    gpu.dispatch(&FORWARD, &[out, tokens, table.buf], &[u(n), u(width), table.offset, 0, 0], groups(n * width));
 }
 
 /// The positions of `tokens` grouped by word, as the backward kernel reads them: for each of
@@ -45,7 +45,7 @@ pub fn index(tokens: &[u32], words: usize) -> Vec<u32> {
 }
 
 /// dtable (words, width) += the rows of dout (n, width) at their tokens; `index` from [`index`].
-pub fn backward(gpu: &Gpu, dtable: View, dout: &GpuBuf, index: &GpuBuf, words: usize, width: usize) {
-    let args = [0, u(width), dtable.offset, u(words)];
-    gpu.dispatch(&BACKWARD, &[dtable.buf, dout, index], &args, groups(words * width));
+pub fn backward(gpu: &Gpu, dtable: View, dout: &GpuBuf, index: View, words: usize, width: usize) {
+    let args = [0, u(width), dtable.offset, u(words), index.offset];
+    gpu.dispatch(&BACKWARD, &[dtable.buf, dout, index.buf], &args, groups(words * width));
 }

@@ -2,7 +2,7 @@
 
 use super::u;
 use crate::gpu::device::{groups, rows, Access, Kernel};
-use crate::gpu::{Gpu, GpuBuf};
+use crate::gpu::{Gpu, GpuBuf, View};
 
 const SOURCE: &str = include_str!("../shaders/softmax_ce.wgsl");
 const FORWARD: Kernel = Kernel {
@@ -24,18 +24,21 @@ const ARGMAX: Kernel = Kernel {
     bindings: &[(3, Access::ReadWrite), (4, Access::Read)],
 };
 
-/// Softmax of each row of the logits in `probs` (n, v), in place; with targets, `losses` (n).
-pub fn forward(gpu: &Gpu, probs: &GpuBuf, losses: &GpuBuf, targets: Option<&GpuBuf>, n: usize, v: usize) {
-    let t = targets.unwrap_or(probs);
-    gpu.dispatch(&FORWARD, &[probs, losses, t], &[u(n), u(v), targets.is_some() as u32, 0], rows(n));
+/// Softmax of each row of the logits in `probs` (n, v), in place; with targets (n ids),
+/// `losses` (n).
+pub fn forward(gpu: &Gpu, probs: &GpuBuf, losses: &GpuBuf, targets: Option<View>, n: usize, v: usize) {
+    let (t, t_off) = targets.map_or((probs, 0), |t| (t.buf, t.offset));
+    let args = [u(n), u(v), targets.is_some() as u32, 0, t_off];
+    gpu.dispatch(&FORWARD, &[probs, losses, t], &args, rows(n));
 }
 
 /// Probabilities into the gradient of `dloss` × (sum of row losses), in place.
-pub fn backward(gpu: &Gpu, probs: &GpuBuf, targets: &GpuBuf, dloss: f32, n: usize, v: usize) {
-    gpu.dispatch(&BACKWARD, &[probs, targets], &[u(n), u(v), 1, dloss.to_bits()], groups(n * v));
+pub fn backward(gpu: &Gpu, probs: &GpuBuf, targets: View, dloss: f32, n: usize, v: usize) {
+    let args = [u(n), u(v), 1, dloss.to_bits(), targets.offset];
+    gpu.dispatch(&BACKWARD, &[probs, targets.buf], &args, groups(n * v));
 }
 
 /// The index of each row's largest probability into `best` (n).
 pub fn argmax(gpu: &Gpu, best: &GpuBuf, probs: &GpuBuf, n: usize, v: usize) {
-    gpu.dispatch(&ARGMAX, &[best, probs], &[u(n), u(v), 0, 0], rows(n));
+    gpu.dispatch(&ARGMAX, &[best, probs], &[u(n), u(v), 0, 0, 0], rows(n));
 }

@@ -5,7 +5,7 @@
 // a counting sort of the step's tokens, which go up to the device anyway), and each word's row
 // sums its positions in order, as the CPU loop does.
 
-struct Args { n: u32, width: u32, table_off: u32, words: u32 }
+struct Args { n: u32, width: u32, table_off: u32, words: u32, index_off: u32 }
 var<immediate> args: Args;
 
 @group(0) @binding(0) var<storage, read_write> out: array<f32>;
@@ -31,12 +31,12 @@ fn backward(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroup
     if (i >= args.words * args.width) { return; }
     let v = i / args.width;
     let col = i % args.width;
-    let first = index[v];
-    let last = index[v + 1u];
+    let first = index[args.index_off + v];
+    let last = index[args.index_off + v + 1u];
     if (first == last) { return; }
     var acc = 0.0;
     for (var p = first; p < last; p++) {
-        acc += dout[index[args.words + 1u + p] * args.width + col];
+        acc += dout[index[args.index_off + args.words + 1u + p] * args.width + col];
     }
     dtable[args.table_off + i] += acc;
 }

@@ -3,7 +3,7 @@
 //   backward: dlogits = dloss · (p − onehot(target)), in place over the probabilities
 //   argmax:   the index of each row's largest probability (the first one on ties)
 
-struct Args { n: u32, v: u32, has_targets: u32, dloss: f32 }
+struct Args { n: u32, v: u32, has_targets: u32, dloss: f32, t_off: u32 }
 var<immediate> args: Args;
 
 @group(0) @binding(0) var<storage, read_write> probs: array<f32>;
@@ -54,7 +54,7 @@ fn forward(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
     storageBarrier();
     workgroupBarrier();
     if (l.x == 0u && args.has_targets == 1u) {
-        losses[r] = -log(max(probs[base + targets[r]], MIN_POSITIVE));
+        losses[r] = -log(max(probs[base + targets[args.t_off + r]], MIN_POSITIVE));
     }
 }
 
@@ -64,7 +64,7 @@ fn backward(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroup
     if (i >= args.n * args.v) { return; }
     let r = i / args.v;
     var g = probs[i] * args.dloss;
-    if (i % args.v == targets[r]) { g -= args.dloss; }
+    if (i % args.v == targets[args.t_off + r]) { g -= args.dloss; }
     probs[i] = g;
 }
 
