@@ -159,6 +159,13 @@ fn a_bench_sweep_measures_gpu_points_and_their_kernel_chains() {
     assert_eq!(r.gpu_ratios.len(), 4, "every GPU point against the CPU");
     assert!(r.points.iter().filter(|p| p.gpu.is_none()).all(|p| p.dispatches.is_none() && p.device.is_none()));
     assert!(r.fastest.iter().all(|f| f.threads == 1), "the fastest CPU lane is a CPU lane");
+    // The charts draw the GPU beside the CPU, each its own curve over the windows.
+    let charts = sideways::bench::charts::charts(&r, false);
+    let (_, by_window) = charts.iter().find(|(name, _)| *name == "seq_len").unwrap();
+    let names: Vec<&str> = by_window.series.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names.len(), 4, "{names:?}");
+    assert!(by_window.series.iter().all(|s| s.points.len() == 2), "{names:?}");
+    assert!(names.contains(&format!("rnn (gpu:{})", gpu.index()).as_str()), "{names:?}");
 }
 
 /// `--preset gpu` is refused, with the numbers, by an adapter that cannot hold it (the software

@@ -2,8 +2,12 @@
 //! clock, and Brent's bound with the measured speed-ups.
 
 use super::plot::{Chart, Series};
+use super::speed::SpeedPoint;
 use super::sweep::SweepResult;
 use crate::model::ModelKind;
+
+/// Which points of a sweep one curve draws.
+type Selects = Box<dyn Fn(&SpeedPoint) -> bool>;
 
 /// Every chart the sweep has data for, as (file stem, chart).
 pub fn charts(r: &SweepResult, span: bool) -> Vec<(&'static str, Chart)> {
@@ -13,6 +17,14 @@ pub fn charts(r: &SweepResult, span: bool) -> Vec<(&'static str, Chart)> {
     let by = |m: ModelKind, seq: usize| r.points.iter().filter(move |p| p.model == m && p.seq_len == seq);
     let seq0 = r.config.seq_lens[0];
     let max_threads = *r.config.threads.iter().max().unwrap_or(&1);
+    // Where the curves over windows and time are drawn: the most CPU threads, and each GPU.
+    let mut places: Vec<(String, Selects)> = Vec::new();
+    if !r.config.threads.is_empty() {
+        places.push((format!("{max_threads} threads"), Box::new(move |p| p.gpu.is_none() && p.threads == max_threads)));
+    }
+    for &g in &r.config.gpus {
+        places.push((format!("gpu:{g}"), Box::new(move |p| p.gpu == Some(g))));
+    }
     let chart = |title: String, x: &str, y: &str, log: bool, series: Vec<Series>| Chart {
         title,
         x_label: x.into(),
@@ -25,7 +37,8 @@ pub fn charts(r: &SweepResult, span: bool) -> Vec<(&'static str, Chart)> {
         let series = models
             .iter()
             .map(|&m| {
-                line(format!("{m} (T = {seq0})"), by(m, seq0).map(|p| (p.threads as f64, p.tokens_per_s)).collect())
+                let cpu = by(m, seq0).filter(|p| p.gpu.is_none());
+                line(format!("{m} (T = {seq0})"), cpu.map(|p| (p.threads as f64, p.tokens_per_s)).collect())
             })
             .collect();
         charts.push(("threads", chart("Training speed vs threads".into(), "threads", "tokens / s", false, series)));
@@ -33,23 +46,22 @@ pub fn charts(r: &SweepResult, span: bool) -> Vec<(&'static str, Chart)> {
     if r.config.seq_lens.len() > 1 {
         let series = models
             .iter()
-            .map(|&m| {
-                let points = r.points.iter().filter(|p| p.model == m && p.threads == max_threads);
-                line(
-                    format!("{m} ({max_threads} threads)"),
-                    points.map(|p| (p.seq_len as f64, p.tokens_per_s)).collect(),
-                )
+            .flat_map(|&m| places.iter().map(move |place| (m, place)))
+            .map(|(m, (on, here))| {
+                let points = r.points.iter().filter(|p| p.model == m && here(p));
+                line(format!("{m} ({on})"), points.map(|p| (p.seq_len as f64, p.tokens_per_s)).collect())
             })
             .collect();
-        let title = "Training speed vs sequence length (2048 tokens per step)".into();
+        let title = format!("Training speed vs sequence length ({} tokens per step)", r.config.tokens_per_step);
         charts.push(("seq_len", chart(title, "sequence length T", "tokens / s", true, series)));
     }
     let series = models
         .iter()
-        .filter_map(|&m| {
-            by(m, seq0).find(|p| p.threads == max_threads).map(|p| {
-                line(format!("{m} ({max_threads} threads)"), p.losses.iter().map(|&(s, l)| (s, l as f64)).collect())
-            })
+        .flat_map(|&m| places.iter().map(move |place| (m, place)))
+        .filter_map(|(m, (on, here))| {
+            by(m, seq0)
+                .find(|p| here(p))
+                .map(|p| line(format!("{m} ({on})"), p.losses.iter().map(|&(s, l)| (s, l as f64)).collect()))
         })
         .collect();
     charts.push((

@@ -131,12 +131,12 @@ fn load(l: Option<[f64; 3]>) -> String {
     l.map_or("unknown".into(), |[a, b, c]| format!("{a:.2} {b:.2} {c:.2}"))
 }
 
-/// "35.2x", or "0.0075x" where a software adapter is far slower than the CPU.
+/// "35.2x", or "1/138 of" where a software adapter is far slower than the CPU.
 fn ratio(r: f64) -> String {
     if r >= 1.0 {
         format!("{r:.1}x")
     } else {
-        format!("{r:.2}x").replace("0.00x", &format!("{r:.1e}x"))
+        format!("1/{:.0} of", 1.0 / r)
     }
 }
 
@@ -184,7 +184,7 @@ fn reading(r: &SweepResult, span: bool) -> String {
     }
     for g in &r.gpu_ratios {
         out.push_str(&format!(
-            "on {}: the {} at T = {} trains {} as many tokens/s as on {} CPU thread(s)\n",
+            "on {}: the {} at T = {} trains {} the tokens/s of {} CPU thread(s)\n",
             g.device,
             g.model,
             g.seq_len,

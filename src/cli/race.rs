@@ -173,7 +173,7 @@ pub fn table(lanes: &[LaneResult]) -> String {
     for l in lanes {
         let r = &l.run;
         out.push_str(&format!(
-            "{:<16} {:>6} {:>9} {:>8.1} {:>7} {:>7} {:>10} {:>8} {:>8.1} {:>6} {:>9} {:>9.0}%\n",
+            "{:<16} {:>6} {:>9} {:>8.1} {:>7} {:>7} {:>10} {:>8} {:>8.1} {:>6} {:>9} {:>10}\n",
             r.label,
             r.steps,
             thousands(r.tokens as f64),
@@ -185,7 +185,11 @@ pub fn table(lanes: &[LaneResult]) -> String {
             r.gflops,
             r.peak_share.map_or("-".into(), |s| format!("{:.0}%", 100.0 * s)),
             r.critical_path,
-            100.0 * r.sequential_share
+            // Measured on the CPU's clock: a GPU lane's chain is its kernels, below.
+            match r.device {
+                None => format!("{:.0}%", 100.0 * r.sequential_share),
+                Some(_) => "-".into(),
+            }
         ));
     }
     // A GPU lane's chain is its kernel launches, and its device time is its own clock's.

@@ -40,7 +40,8 @@ pub const WORKGROUP: u32 = 256;
 const MAX_GROUPS: u32 = 65_535;
 
 /// What to do about a model or batch too large for the device.
-const TOO_BIG: &str = "use smaller sizes (--batch-size, --seq-len, --d-model, --vocab-size) or race on CPU threads";
+const TOO_BIG: &str =
+    "use smaller sizes (--batch-size, --seq-len, --d-model, --vocab-size), a GPU with more memory, or CPU threads";
 
 /// A compiled kernel.
 struct Pipeline {
