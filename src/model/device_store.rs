@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use super::adamw::AdamWConfig;
 use super::store::{Buffer, Layout, ParamStore, Span};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::gpu::kernels::{adamw, vecmath};
 use crate::gpu::{Gpu, GpuBuf, View};
 use crate::linalg::Exec;
@@ -111,15 +111,7 @@ impl ParamStore for DeviceStore {
     }
 
     fn set_frozen(&mut self, name: Option<&str>) -> Result<()> {
-        self.frozen = match name {
-            None => None,
-            Some(name) => Some(
-                self.layout
-                    .get(name)
-                    .ok_or_else(|| Error::config("frozen tensor", name, "name a tensor of the model's layout"))?
-                    .range(),
-            ),
-        };
+        self.frozen = name.map(|name| self.layout.range_of(name)).transpose()?;
         Ok(())
     }
 

@@ -100,6 +100,12 @@ impl Layout {
     pub fn get(&self, name: &str) -> Option<&TensorSpec> {
         self.specs.iter().find(|s| s.name == name)
     }
+
+    /// Where the tensor `name` lives in the flat buffers, or an error naming it.
+    pub fn range_of(&self, name: &str) -> Result<std::ops::Range<usize>> {
+        let hint = "name a tensor of the model's layout";
+        Ok(self.get(name).ok_or_else(|| Error::config("tensor", name, hint))?.range())
+    }
 }
 
 /// Which of a store's four buffers a copy reads or writes.
@@ -254,15 +260,7 @@ impl ParamStore for HostStore {
     }
 
     fn set_frozen(&mut self, name: Option<&str>) -> Result<()> {
-        self.frozen = match name {
-            None => None,
-            Some(name) => Some(
-                self.layout
-                    .get(name)
-                    .ok_or_else(|| Error::config("frozen tensor", name, "name a tensor of the model's layout"))?
-                    .range(),
-            ),
-        };
+        self.frozen = name.map(|name| self.layout.range_of(name)).transpose()?;
         Ok(())
     }
 

@@ -207,33 +207,71 @@ impl ModelSpec for TransformerConfig {
     }
 }
 
-/// One block's activations for (b, t); the block's input is the previous block's `out`.
+/// One block's activations for (b, t); the block's input is the previous block's `out`. The
+/// buffers are host vectors here and device buffers in the GPU twin: the same shapes.
 #[derive(Default)]
-struct BlockActs {
-    ln1: Vec<f32>,       // (b, t, c)
-    ln1_mean: Vec<f32>,  // (b, t)
-    ln1_rstd: Vec<f32>,  // (b, t)
-    qkv: Vec<f32>,       // (b, t, 3c)
-    att: Vec<f32>,       // (b, heads, t, t)
-    atty: Vec<f32>,      // (b, t, c) heads concatenated
-    resid_mid: Vec<f32>, // (b, t, c) x + attention
-    ln2: Vec<f32>,       // (b, t, c)
-    ln2_mean: Vec<f32>,  // (b, t)
-    ln2_rstd: Vec<f32>,  // (b, t)
-    fc: Vec<f32>,        // (b, t, m)
-    fc_gelu: Vec<f32>,   // (b, t, m)
-    out: Vec<f32>,       // (b, t, c) resid_mid + MLP
+pub(super) struct BlockActs<B = Vec<f32>> {
+    pub(super) ln1: B,       // (b, t, c)
+    pub(super) ln1_mean: B,  // (b, t)
+    pub(super) ln1_rstd: B,  // (b, t)
+    pub(super) qkv: B,       // (b, t, 3c)
+    pub(super) att: B,       // (b, heads, t, t)
+    pub(super) atty: B,      // (b, t, c) heads concatenated
+    pub(super) resid_mid: B, // (b, t, c) x + attention
+    pub(super) ln2: B,       // (b, t, c)
+    pub(super) ln2_mean: B,  // (b, t)
+    pub(super) ln2_rstd: B,  // (b, t)
+    pub(super) fc: B,        // (b, t, m)
+    pub(super) fc_gelu: B,   // (b, t, m)
+    pub(super) out: B,       // (b, t, c) resid_mid + MLP
 }
 
 /// The gradients of one block's activations (the residual stream's gradient is shared).
 #[derive(Default)]
-struct BlockGrads {
-    dln1: Vec<f32>,     // (b, t, c)
-    dqkv: Vec<f32>,     // (b, t, 3c)
-    datty: Vec<f32>,    // (b, t, c)
-    dln2: Vec<f32>,     // (b, t, c)
-    dfc: Vec<f32>,      // (b, t, m)
-    dfc_gelu: Vec<f32>, // (b, t, m)
+pub(super) struct BlockGrads<B = Vec<f32>> {
+    pub(super) dln1: B,     // (b, t, c)
+    pub(super) dqkv: B,     // (b, t, 3c)
+    pub(super) datty: B,    // (b, t, c)
+    pub(super) dln2: B,     // (b, t, c)
+    pub(super) dfc: B,      // (b, t, m)
+    pub(super) dfc_gelu: B, // (b, t, m)
+}
+
+impl<B> BlockActs<B> {
+    /// One block's activations for `batch` windows of `seq`, each buffer made by `z(len)`.
+    pub(super) fn new(config: &TransformerConfig, batch: usize, seq: usize, z: &impl Fn(usize) -> B) -> Self {
+        let (n, c, m) = (batch * seq, config.d_model, config.mlp_size);
+        BlockActs {
+            ln1: z(n * c),
+            ln1_mean: z(n),
+            ln1_rstd: z(n),
+            qkv: z(n * 3 * c),
+            att: z(batch * config.n_heads * seq * seq),
+            atty: z(n * c),
+            resid_mid: z(n * c),
+            ln2: z(n * c),
+            ln2_mean: z(n),
+            ln2_rstd: z(n),
+            fc: z(n * m),
+            fc_gelu: z(n * m),
+            out: z(n * c),
+        }
+    }
+}
+
+impl<B> BlockGrads<B> {
+    /// The gradients of [`BlockActs::new`]'s activations that a backward pass keeps.
+    pub(super) fn new(config: &TransformerConfig, n: usize, z: &impl Fn(usize) -> B) -> Self {
+        let (c, m) = (config.d_model, config.mlp_size);
+        BlockGrads {
+            dln1: z(n * c),
+            dqkv: z(n * 3 * c),
+            datty: z(n * c),
+            dln2: z(n * c),
+            dfc: z(n * m),
+            dfc_gelu: z(n * m),
+        }
+    }
 }
 
 #[derive(Default)]
@@ -294,32 +332,11 @@ impl Transformer {
             a.batch = batch;
             return;
         }
-        let TransformerConfig { vocab_size: v, d_model: c, mlp_size: m, n_heads: nh, .. } = self.config;
+        let TransformerConfig { vocab_size: v, d_model: c, .. } = self.config;
         let n = batch * seq;
         let z = |len: usize| vec![0.0f32; len];
-        let block = || BlockActs {
-            ln1: z(n * c),
-            ln1_mean: z(n),
-            ln1_rstd: z(n),
-            qkv: z(n * 3 * c),
-            att: z(batch * nh * seq * seq),
-            atty: z(n * c),
-            resid_mid: z(n * c),
-            ln2: z(n * c),
-            ln2_mean: z(n),
-            ln2_rstd: z(n),
-            fc: z(n * m),
-            fc_gelu: z(n * m),
-            out: z(n * c),
-        };
-        let grads = || BlockGrads {
-            dln1: z(n * c),
-            dqkv: z(n * 3 * c),
-            datty: z(n * c),
-            dln2: z(n * c),
-            dfc: z(n * m),
-            dfc_gelu: z(n * m),
-        };
+        let block = || BlockActs::new(&self.config, batch, seq, &z);
+        let grads = || BlockGrads::new(&self.config, n, &z);
         self.acts = Acts {
             capacity: batch,
             batch,

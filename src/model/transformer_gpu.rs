@@ -6,39 +6,13 @@ use std::sync::Arc;
 
 use super::device_store::{view, DeviceStore};
 use super::store::{Buffer, Layout, ParamStore};
-use super::transformer::{Transformer, TransformerConfig, TransformerParams};
+use super::transformer::{BlockActs, BlockGrads, Transformer, TransformerConfig, TransformerParams};
 use super::{LanguageModel, ModelConfig, Trace};
 use crate::gpu::kernels::{attention, embedding, gelu, layernorm, linear, position, softmax_ce, vecmath};
 use crate::gpu::{Gpu, GpuBuf};
 use crate::linalg::Exec;
 
-/// One block's activations on the device (as `transformer.rs`'s `BlockActs`).
-struct BlockActs {
-    ln1: GpuBuf,       // (b, t, c)
-    ln1_mean: GpuBuf,  // (b, t)
-    ln1_rstd: GpuBuf,  // (b, t)
-    qkv: GpuBuf,       // (b, t, 3c)
-    att: GpuBuf,       // (b, heads, t, t)
-    atty: GpuBuf,      // (b, t, c)
-    resid_mid: GpuBuf, // (b, t, c)
-    ln2: GpuBuf,       // (b, t, c)
-    ln2_mean: GpuBuf,  // (b, t)
-    ln2_rstd: GpuBuf,  // (b, t)
-    fc: GpuBuf,        // (b, t, m)
-    fc_gelu: GpuBuf,   // (b, t, m)
-    out: GpuBuf,       // (b, t, c)
-}
-
-/// The gradients of one block's activations.
-struct BlockGrads {
-    dln1: GpuBuf,     // (b, t, c)
-    dqkv: GpuBuf,     // (b, t, 3c)
-    datty: GpuBuf,    // (b, t, c)
-    dln2: GpuBuf,     // (b, t, c)
-    dfc: GpuBuf,      // (b, t, m)
-    dfc_gelu: GpuBuf, // (b, t, m)
-}
-
+/// The step's activations on the device, in the shapes of `transformer.rs`'s.
 struct Acts {
     capacity: usize,
     batch: usize,
@@ -46,7 +20,7 @@ struct Acts {
     /// The step's ids in one upload: tokens (b, t), targets (b, t), the tokens grouped by word.
     ids: GpuBuf,
     encoded: GpuBuf, // (b, t, c)
-    blocks: Vec<BlockActs>,
+    blocks: Vec<BlockActs<GpuBuf>>,
     lnf: GpuBuf,      // (b, t, c)
     lnf_mean: GpuBuf, // (b, t)
     lnf_rstd: GpuBuf, // (b, t)
@@ -55,39 +29,18 @@ struct Acts {
     best: GpuBuf,     // (b, t) argmax ids
     dresid: GpuBuf,   // (b, t, c)
     dlnf: GpuBuf,     // (b, t, c)
-    dblocks: Vec<BlockGrads>,
+    dblocks: Vec<BlockGrads<GpuBuf>>,
     datt: GpuBuf, // (b, heads, t, t) attention's scratch
     probs_consumed: bool,
 }
 
 impl Acts {
     fn new(gpu: &Gpu, config: &TransformerConfig, batch: usize, seq: usize) -> Self {
-        let TransformerConfig { vocab_size: v, d_model: c, mlp_size: m, n_heads: nh, n_layers, .. } = *config;
+        let TransformerConfig { vocab_size: v, d_model: c, n_heads: nh, n_layers, .. } = *config;
         let n = batch * seq;
         let z = |len: usize| gpu.zeros(len);
-        let block = || BlockActs {
-            ln1: z(n * c),
-            ln1_mean: z(n),
-            ln1_rstd: z(n),
-            qkv: z(n * 3 * c),
-            att: z(batch * nh * seq * seq),
-            atty: z(n * c),
-            resid_mid: z(n * c),
-            ln2: z(n * c),
-            ln2_mean: z(n),
-            ln2_rstd: z(n),
-            fc: z(n * m),
-            fc_gelu: z(n * m),
-            out: z(n * c),
-        };
-        let grads = || BlockGrads {
-            dln1: z(n * c),
-            dqkv: z(n * 3 * c),
-            datty: z(n * c),
-            dln2: z(n * c),
-            dfc: z(n * m),
-            dfc_gelu: z(n * m),
-        };
+        let block = || BlockActs::new(config, batch, seq, &z);
+        let grads = || BlockGrads::new(config, n, &z);
         Acts {
             capacity: batch,
             batch,
