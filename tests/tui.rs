@@ -47,6 +47,31 @@ fn predictions(words: &[(&str, f32)]) -> Vec<Prediction> {
     words.iter().map(|&(w, p)| Prediction { word: w.into(), prob: p }).collect()
 }
 
+/// The start of a lane of `model`, on the CPU, at the standard sizes.
+fn start(label: &str, model: ModelKind) -> RunInfo {
+    RunInfo {
+        label: label.into(),
+        model,
+        config: model.standard(4096),
+        parameters: 1_000_000,
+        corpus: "default".into(),
+        train_tokens: 900_000,
+        vocab_size: 4096,
+        threads: 1,
+        batch_size: 32,
+        seq_len: 64,
+        from_step: 0,
+        budget: Budget::Seconds(10.0),
+        critical_path: model.standard(4096).spec().work_span(32, 64).critical_path,
+        work: 6.8e9,
+        span: 9.5e6,
+        peak_gflops: None,
+        device: None,
+        store_bytes: 16_000_000,
+        activation_bytes: 50_000_000,
+    }
+}
+
 /// A race of two lanes, 30 steps in, with a sample and a validation each.
 fn scripted() -> App {
     let mut app = App::new(
@@ -60,25 +85,11 @@ fn scripted() -> App {
     for (lane, model, path, work, span) in [(0, "rnn", 64, 6.8e9, 9.5e6), (1, "transformer", 2, 1.2e10, 5.7e6)] {
         let model: ModelKind = model.parse().unwrap();
         let info = RunInfo {
-            label: app.lanes[lane].label.clone(),
-            model,
-            config: model.standard(4096),
-            parameters: 1_000_000,
-            corpus: "default".into(),
-            train_tokens: 900_000,
-            vocab_size: 4096,
-            threads: 1,
-            batch_size: 32,
-            seq_len: 64,
-            from_step: 0,
-            budget: Budget::Seconds(10.0),
             critical_path: path,
             work,
             span,
             peak_gflops: Some(250.0),
-            device: None,
-            store_bytes: 16_000_000,
-            activation_bytes: 50_000_000,
+            ..start(&app.lanes[lane].label, model)
         };
         app.update(engine(lane, EventKind::Start(info)));
     }
@@ -193,27 +204,7 @@ fn a_gpu_lane_shows_its_device_and_kernel_chain_and_ignores_thread_keys() {
     let mut app =
         App::new("default", "10s", "batch 32×64 tokens, seed 1337", &[("rnn@gpu".into(), 1)], "i ate a good", 2);
     let model: ModelKind = "rnn".parse().unwrap();
-    let info = RunInfo {
-        label: "rnn@gpu".into(),
-        model,
-        config: model.standard(4096),
-        parameters: 1_000_000,
-        corpus: "default".into(),
-        train_tokens: 900_000,
-        vocab_size: 4096,
-        threads: 1,
-        batch_size: 32,
-        seq_len: 64,
-        from_step: 0,
-        budget: Budget::Seconds(10.0),
-        critical_path: 64,
-        work: 6.8e9,
-        span: 9.5e6,
-        peak_gflops: None,
-        device: Some("Test GPU 9000".into()),
-        store_bytes: 16_000_000,
-        activation_bytes: 50_000_000,
-    };
+    let info = RunInfo { device: Some("Test GPU 9000".into()), ..start("rnn@gpu", model) };
     app.update(engine(0, EventKind::Start(info)));
     for s in 1..=5u64 {
         let mut kind = step(s, 8.0 - s as f32 * 0.1, 90_000.0);
