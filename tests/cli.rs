@@ -268,6 +268,8 @@ fn race_headless_json_results_and_bad_input() {
         (true, false) => "no GPU number 9",
     };
     fails(&["race", "--lanes", "transformer@gpu:9"], no_gpu_9);
+    fails(&["train", "--model", "rnn", "--device", "gpu", "--threads", "2"], "one host thread");
+    fails(&["train", "--model", "rnn", "--device", "tpu"], "device");
     fails(&["race", "--budget", "0s"], "budget");
     fails(&["race", "--budget", "soon"], "budget");
     fails(&["race", "--results", "/no/such/folder/r.json"], "folder exists");

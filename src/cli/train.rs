@@ -68,6 +68,14 @@ pub fn run(a: &TrainArgs) -> anyhow::Result<()> {
             return Err(crate::error::Error::config("options with --resume", fixed.join(" "), hint).into());
         }
     }
+    let device = match a.device.trim() {
+        "cpu" => None,
+        gpu => Some(gpu.parse()?),
+    };
+    if device.is_some() && a.run.threads.is_some() {
+        let hint = "a GPU run drives the device from one host thread: leave out --threads, or train with --device cpu";
+        return Err(crate::error::Error::config("--threads", "with --device gpu", hint).into());
+    }
     let options = TrainOptions {
         model: a.model.as_deref().map(str::parse).transpose()?,
         corpus: a.data.corpus.clone(),
@@ -78,10 +86,7 @@ pub fn run(a: &TrainArgs) -> anyhow::Result<()> {
             ..a.run.config(a.steps, a.model_sizes.preset())
         },
         threads: a.run.threads(),
-        device: match a.device.trim() {
-            "cpu" => None,
-            gpu => Some(gpu.parse()?),
-        },
+        device,
         steps: a.steps,
         eval_every: a.eval_every,
         save: a.save.clone(),
