@@ -33,6 +33,8 @@ pub mod selftest;
 
 pub mod commands;
 
+pub mod lessons;
+
 pub mod tui;
 
 pub mod cli;

@@ -16,6 +16,7 @@ const FLOORS: &[&[&str]] = &[
     &["train"],
     &["race", "bench", "selftest"],
     &["commands"],
+    &["lessons"],
     &["tui"],
     &["cli"],
 ];

@@ -10,6 +10,7 @@ mod compute;
 mod corpus;
 mod devices;
 mod embed;
+mod learn;
 mod predict;
 mod race;
 mod summary;
@@ -52,6 +53,10 @@ pub enum Command {
     Devices(devices::DevicesArgs),
     /// Check the GPU backend against the CPU engine (`selftest --gpu`)
     Selftest(devices::SelftestArgs),
+    /// The course: lessons that follow the article, with experiments to run (`learn 1 --run`)
+    Learn(learn::LearnArgs),
+    /// The lessons' exercises, checked by the program: list, check, hint, reset
+    Exercise(learn::ExerciseArgs),
 }
 
 /// Parse a command line (the program's name first) as `sideways` does, options and their
@@ -88,6 +93,8 @@ pub fn main() -> std::process::ExitCode {
         Some(Command::Race(a)) => race::run(&a),
         Some(Command::Devices(a)) => devices::run(&a),
         Some(Command::Selftest(a)) => devices::run_selftest(&a),
+        Some(Command::Learn(a)) => learn::run_learn(&a),
+        Some(Command::Exercise(a)) => learn::run_exercise(&a),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

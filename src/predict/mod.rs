@@ -1,4 +1,9 @@
-//! Next-word prediction and generation from a trained model.
+//! Next-word prediction and generation from a trained model, and the bigram count model every
+//! trained model is compared with.
+
+mod bigram;
+
+pub use bigram::{Bigram, BigramReport};
 
 use serde::{Deserialize, Serialize};
 

@@ -1,0 +1,136 @@
+//! The course: the catalogue in both languages, every command in it and in the lessons'
+//! texts parsed by the real command line, every reference answer passing its check through the
+//! binary and every untouched exercise failing it, and each lesson's experiment run headless.
+
+use std::path::Path;
+use std::process::Command;
+
+use sideways::commands::summary::SummaryOptions;
+use sideways::lessons::experiments::{self, Experiment};
+use sideways::lessons::{Catalogue, Kind, Lang};
+
+fn sideways(args: &[&str], progress: &Path) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_sideways"))
+        .args(args)
+        .env("SIDEWAYS_PROGRESS", progress)
+        .env("LANG", "C")
+        .output()
+        .unwrap()
+}
+
+/// Every `sideways …` line of a lesson's text (indented as code).
+fn commands_in(text: &str) -> Vec<Vec<String>> {
+    text.lines()
+        .filter_map(|l| l.trim().strip_prefix("sideways "))
+        .map(|c| {
+            let c = c.split("  ").next().unwrap(); // drop a trailing explanation
+            let mut args = vec!["sideways".to_string()];
+            args.extend(sideways::lessons::catalogue::split_words(c));
+            args
+        })
+        .collect()
+}
+
+#[test]
+fn every_lesson_and_exercise_is_there_in_both_languages_and_every_command_parses() {
+    let course = Catalogue::embedded();
+    assert!(!course.lessons.is_empty() && !course.exercises.is_empty());
+    for l in &course.lessons {
+        for lang in Lang::all() {
+            let text = course.text(l.id, lang).unwrap_or_else(|| panic!("lesson {} has no {lang:?} text", l.id));
+            assert!(
+                text.starts_with(&format!("# {}", l.title.get(lang).replace(['“', '”'], "\"")))
+                    || text.starts_with(&format!("# {}", l.title.get(lang))),
+                "lesson {} ({lang:?}) opens with its title",
+                l.id
+            );
+            let commands = commands_in(text);
+            assert!(!commands.is_empty(), "lesson {} ({lang:?}) gives commands to run", l.id);
+            for args in commands {
+                sideways::cli::check(&args).unwrap_or_else(|e| panic!("lesson {} ({lang:?}): {args:?}: {e}", l.id));
+            }
+        }
+        assert!(course.exercises_of(l.id).count() > 0, "lesson {} has exercises", l.id);
+    }
+    for e in &course.exercises {
+        if e.kind != Kind::Quiz {
+            let mut args = vec!["sideways".to_string()];
+            args.extend(sideways::lessons::check::command_line(e, &[]).unwrap());
+            sideways::cli::check(&args).unwrap_or_else(|err| panic!("exercise {}: {args:?}: {err}", e.id));
+        }
+    }
+}
+
+#[test]
+fn reference_answers_pass_through_the_binary_and_untouched_exercises_fail() {
+    let dir = std::env::temp_dir().join(format!("sideways-lessons-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let progress = dir.join("progress.json");
+    let course = Catalogue::embedded();
+    for e in &course.exercises {
+        let (pass, fail): (Vec<String>, Vec<String>) = match e.kind {
+            Kind::Quiz => {
+                let right = e.answer.unwrap();
+                let wrong = if right == 1 { 2 } else { 1 };
+                (vec!["--answer".into(), right.to_string()], vec!["--answer".into(), wrong.to_string()])
+            }
+            Kind::Predict => {
+                let reference = e.reference.clone().unwrap();
+                let within = e.check.as_ref().unwrap().within.unwrap();
+                let far = format!("{}", 1e6 * within.max(1.0));
+                (vec!["--answer".into(), reference], vec!["--answer".into(), far])
+            }
+            Kind::Modify => {
+                let mut pass = vec!["--".to_string()];
+                pass.extend(sideways::lessons::catalogue::split_words(e.reference.as_deref().unwrap()));
+                (pass, vec![])
+            }
+        };
+        let run = |extra: &[String]| {
+            let mut args = vec!["exercise", "check", e.id.as_str()];
+            args.extend(extra.iter().map(String::as_str));
+            sideways(&args, &progress)
+        };
+        let out = run(&fail);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "exercise {}: untouched must fail: {err}", e.id);
+        assert!(err.contains("not passed yet") && !err.contains("panicked"), "{}: {err}", e.id);
+        let out = run(&pass);
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "exercise {}: the reference must pass: {text}{}",
+            e.id,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(text.contains("✓ passed") && text.contains(&e.solution.en), "{}: {text}", e.id);
+    }
+    // The progress file says so, and a reset forgets one exercise.
+    let list = String::from_utf8_lossy(&sideways(&["exercise", "list"], &progress).stdout).to_string();
+    let n = course.exercises.len();
+    assert!(list.contains(&format!("{n} of {n} passed")), "{list}");
+    let first = &course.exercises[0].id;
+    assert!(sideways(&["exercise", "reset", first], &progress).status.success());
+    let list = String::from_utf8_lossy(&sideways(&["exercise", "list", "--lang", "zh"], &progress).stdout).to_string();
+    assert!(list.contains(&format!("{} of {n} passed", n - 1)) && list.contains("“good”后面是什么？"), "{list}");
+    // Hints come one at a time.
+    let hint = |p: &Path| String::from_utf8_lossy(&sideways(&["exercise", "hint", "1.3"], p).stdout).to_string();
+    assert!(hint(&progress).contains("hint 1/2") && !hint(&progress).contains("hint 3/"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn lesson_1_shows_what_one_word_of_context_cannot_see() {
+    let o = SummaryOptions { steps: 3, threads: 1, ..SummaryOptions::default() };
+    let Experiment::WhatComesNext(w) = experiments::run(1, &o, &mut |_| {}).unwrap();
+    // The bigram's guesses after "good" and after "i ate a good" are the same: only the last
+    // word reaches it.
+    assert_eq!(w.bigram.next[0].next, w.bigram.next[1].next);
+    assert_eq!(w.bigram.next[0].next[0].word, "night");
+    // One word of context already guesses a good share of this regular corpus.
+    assert!((0.3..0.5).contains(&w.bigram.eval.accuracy), "{:?}", w.bigram.eval);
+    assert_eq!(w.trained.models.len(), 2);
+    assert!(w.trained.models.iter().all(|m| m.next.len() == 2 && m.run.eval.is_some()));
+    let e = experiments::run(99, &o, &mut |_| {}).unwrap_err().to_string();
+    assert!(e.contains("lesson"), "{e}");
+}
