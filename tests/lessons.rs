@@ -120,9 +120,11 @@ fn reference_answers_pass_through_the_binary_and_untouched_exercises_fail() {
 }
 
 #[test]
-fn lesson_1_shows_what_one_word_of_context_cannot_see() {
+fn lessons_1_and_2_show_what_one_word_of_context_cannot_see() {
     let o = SummaryOptions { steps: 3, threads: 1, ..SummaryOptions::default() };
-    let Experiment::WhatComesNext(w) = experiments::run(1, &o, &mut |_| {}).unwrap();
+    let Experiment::WhatComesNext(w) = experiments::run(1, &o, &mut |_| {}).unwrap() else {
+        panic!("lesson 1 runs its own experiment")
+    };
     // The bigram's guesses after "good" and after "i ate a good" are the same: only the last
     // word reaches it.
     assert_eq!(w.bigram.next[0].next, w.bigram.next[1].next);
@@ -131,6 +133,15 @@ fn lesson_1_shows_what_one_word_of_context_cannot_see() {
     assert!((0.3..0.5).contains(&w.bigram.eval.accuracy), "{:?}", w.bigram.eval);
     assert_eq!(w.trained.models.len(), 2);
     assert!(w.trained.models.iter().all(|m| m.next.len() == 2 && m.run.eval.is_some()));
+    let Experiment::LongerContext(c) =
+        experiments::run(2, &SummaryOptions { steps: 2, ..o.clone() }, &mut |_| {}).unwrap()
+    else {
+        panic!("lesson 2 runs its own experiment")
+    };
+    let words: Vec<usize> = c.points.iter().map(|p| p.words).collect();
+    assert_eq!(words, experiments::CONTEXTS);
+    assert!(c.points.iter().all(|p| (0.0..=1.0).contains(&p.after_good) && p.val_loss.is_finite()));
+    assert!((0.25..0.4).contains(&c.bigram_after_good), "counted after \"good\": {}", c.bigram_after_good);
     let e = experiments::run(99, &o, &mut |_| {}).unwrap_err().to_string();
     assert!(e.contains("lesson"), "{e}");
 }

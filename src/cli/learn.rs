@@ -24,9 +24,9 @@ pub struct LearnArgs {
     /// Run the lesson's experiment and print what it measured
     #[arg(long)]
     pub run: bool,
-    /// Training steps of each model in the experiment
-    #[arg(long, default_value_t = 150)]
-    pub steps: u64,
+    /// Training steps of each model in the experiment [default: the lesson's, 150 or 100]
+    #[arg(long)]
+    pub steps: Option<u64>,
     /// Worker threads [default: all cores]
     #[arg(long)]
     pub threads: Option<usize>,
@@ -47,7 +47,8 @@ pub fn run_learn(a: &LearnArgs) -> anyhow::Result<()> {
     let lesson = course.lesson(id)?;
     if a.run {
         let o = SummaryOptions {
-            steps: a.steps,
+            // Lesson 2 trains six models: fewer steps each keep it under a minute.
+            steps: a.steps.unwrap_or(if id == 2 { 100 } else { 150 }),
             threads: a.threads.unwrap_or_else(Threads::available),
             ..Default::default()
         };
@@ -73,7 +74,7 @@ fn lesson_list(course: &Catalogue, progress: &Progress, lang: Lang) -> String {
     for l in &course.lessons {
         let all: Vec<&Exercise> = course.exercises_of(l.id).collect();
         let passed = all.iter().filter(|e| progress.get(&e.id).passed).count();
-        out.push_str(&format!("{:>2}  {:<44} {passed}/{} exercises\n", l.id, l.title.get(lang), all.len()));
+        out.push_str(&format!("{:>2}  {} {passed}/{} exercises\n", l.id, pad(l.title.get(lang), 44), all.len()));
     }
     out.push_str(
         "\nsideways learn N: read lesson N · sideways learn N --run: its experiment · sideways exercise list\n",
@@ -93,6 +94,12 @@ fn exercise_lines(course: &Catalogue, id: u32, progress: &Progress, lang: Lang) 
         out.insert_str(0, "\nexercises (sideways exercise check ID):\n");
     }
     out
+}
+
+/// `text` padded with spaces to `width` terminal columns (a Chinese character takes two).
+fn pad(text: &str, width: usize) -> String {
+    let used = unicode_width::UnicodeWidthStr::width(text);
+    format!("{text}{}", " ".repeat(width.saturating_sub(used)))
 }
 
 fn kind_name(k: Kind) -> &'static str {
@@ -141,6 +148,26 @@ fn describe(r: &Experiment) -> String {
                     out.push_str(&row(m.run.model.name(), &m.next[i].next));
                 }
             }
+            out
+        }
+        Experiment::LongerContext(c) => {
+            let mut out = format!(
+                "the {} trained {} steps on windows of each length (2,048 words a step)\n{:>6} {:>9} {:>9} {:>12}\n",
+                c.model, c.steps, "words", "val loss", "accuracy", "after good"
+            );
+            for p in &c.points {
+                out.push_str(&format!(
+                    "{:>6} {:>9.3} {:>9} {:>12}\n",
+                    p.words,
+                    p.val_loss,
+                    pct(p.accuracy),
+                    pct(p.after_good)
+                ));
+            }
+            out.push_str(&format!(
+                "bigram (counts, one word) guesses {} of the words after \"good\"\n",
+                pct(c.bigram_after_good)
+            ));
             out
         }
     }

@@ -176,11 +176,18 @@ pub struct Catalogue {
 const EMBEDDED: &str = include_str!("../../lessons/catalogue.toml");
 
 /// Each lesson's text, by number: (English, Chinese).
-const TEXTS: &[(u32, &str, &str)] = &[(
-    1,
-    include_str!("../../lessons/en/01-what-comes-after-good.md"),
-    include_str!("../../lessons/zh/01-what-comes-after-good.md"),
-)];
+const TEXTS: &[(u32, &str, &str)] = &[
+    (
+        1,
+        include_str!("../../lessons/en/01-what-comes-after-good.md"),
+        include_str!("../../lessons/zh/01-what-comes-after-good.md"),
+    ),
+    (
+        2,
+        include_str!("../../lessons/en/02-sentences-are-long.md"),
+        include_str!("../../lessons/zh/02-sentences-are-long.md"),
+    ),
+];
 
 impl Catalogue {
     /// The course compiled into the binary.

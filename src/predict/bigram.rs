@@ -67,6 +67,11 @@ impl Bigram {
         top_k(&p, vocab, k)
     }
 
+    /// The most likely word after `prev`.
+    pub fn guess(&self, prev: u32) -> u32 {
+        argmax(&self.probs(prev)) as u32
+    }
+
     /// Loss and accuracy of predicting each token of `tokens` from the one before it.
     pub fn evaluate(&self, tokens: &[u32]) -> BigramReport {
         let mut best = vec![None; self.totals.len()];

@@ -17,4 +17,4 @@ pub use preset::Preset;
 pub use run::{Budget, Run, RunConfig, RunResult, DEFAULT_PROMPT};
 pub use schedule::LrSchedule;
 pub use throughput::{Throughput, WARMUP_STEPS, WINDOW};
-pub use trainer::{DeviceStep, EvalReport, StepReport, TrainConfig, Trainer};
+pub use trainer::{DeviceStep, EvalReport, Scored, StepReport, TrainConfig, Trainer};

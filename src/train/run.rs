@@ -228,6 +228,11 @@ impl Run {
         &self.trainer
     }
 
+    /// The trainer, for measures of one's own after the run (see [`Trainer::evaluate_each`]).
+    pub fn trainer_mut(&mut self) -> &mut Trainer {
+        &mut self.trainer
+    }
+
     /// The GPU the run trains on, described (`None`: the CPU).
     fn device(&self) -> Option<String> {
         self.trainer.model().gpu().map(|g| g.describe())

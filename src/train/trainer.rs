@@ -103,6 +103,17 @@ pub struct DeviceStep {
     pub gpu_seconds: Option<f64>,
 }
 
+/// One scored prediction of the validation split.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Scored {
+    /// The word just read, the word that came, and the model's most likely word.
+    pub previous: u32,
+    pub target: u32,
+    pub guess: u32,
+    /// −ln p(target).
+    pub loss: f32,
+}
+
 /// Validation metrics.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct EvalReport {
@@ -260,14 +271,26 @@ impl Trainer {
 
     /// Loss, perplexity and next-word accuracy over every non-overlapping validation window.
     pub fn evaluate(&mut self) -> EvalReport {
+        let (mut sum, mut correct, mut n) = (0.0f64, 0usize, 0usize);
+        self.evaluate_each(&mut |p| {
+            sum += p.loss as f64;
+            correct += usize::from(p.guess == p.target);
+            n += 1;
+        });
+        let loss = (sum / n.max(1) as f64) as f32;
+        EvalReport { val_loss: loss, perplexity: loss.exp(), accuracy: correct as f32 / n.max(1) as f32, tokens: n }
+    }
+
+    /// Every prediction of [`Trainer::evaluate`], in order, for measures of its own (the
+    /// accuracy on the words after one word, say).
+    pub fn evaluate_each(&mut self, visit: &mut (dyn FnMut(Scored) + Send)) {
         let (bmax, t) = (self.config.batch_size, self.config.seq_len);
         let val = &self.data.val;
         let windows = eval_windows(val.len(), t);
         let (model, inputs, targets) = (&mut self.model, &mut self.inputs, &mut self.targets);
         let mut losses = vec![0.0f32; bmax * t];
         let mut best = vec![0u32; bmax * t];
-        let (sum, correct) = self.threads.install(|exec| {
-            let (mut sum, mut correct) = (0.0f64, 0usize);
+        self.threads.install(|exec| {
             for first in (0..windows).step_by(bmax) {
                 let b = bmax.min(windows - first);
                 for i in 0..b {
@@ -279,15 +302,10 @@ impl Trainer {
                 model.forward(&inputs[..n], Some(&targets[..n]), b, t, exec);
                 model.read_losses(&mut losses[..n]);
                 model.read_argmax(&mut best[..n]);
-                for &l in &losses[..n] {
-                    sum += l as f64;
+                for i in 0..n {
+                    visit(Scored { previous: inputs[i], target: targets[i], guess: best[i], loss: losses[i] });
                 }
-                correct += best[..n].iter().zip(&targets[..n]).filter(|(p, t)| p == t).count();
             }
-            (sum, correct)
         });
-        let n = windows * t;
-        let loss = (sum / n as f64) as f32;
-        EvalReport { val_loss: loss, perplexity: loss.exp(), accuracy: correct as f32 / n as f32, tokens: n }
     }
 }
