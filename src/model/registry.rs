@@ -81,6 +81,11 @@ impl ModelConfig {
         self.spec().layout().len()
     }
 
+    /// The parameter count as messages write it: "86,188,257".
+    fn parameters(&self) -> String {
+        crate::units::thousands(self.param_count() as f64)
+    }
+
     /// Refuse zero, absurd or inconsistent sizes with a message that says what would work.
     pub fn validate(&self) -> Result<()> {
         check_range("vocab size", self.vocab_size(), MAX_VOCAB)?;
@@ -118,7 +123,7 @@ impl ModelConfig {
     pub fn build(&self, seed: u64) -> Result<Box<dyn LanguageModel>> {
         self.validate()?;
         let what =
-            format!("a {} of {} parameters (values, gradients, AdamW's moments)", self.kind(), self.param_count());
+            format!("a {} of {} parameters (values, gradients, AdamW's moments)", self.kind(), self.parameters());
         machine::ensure_memory(what, self.store_bytes(), "use smaller sizes (--d-model, --layers, --vocab-size)")?;
         Ok(self.spec().build(seed))
     }
@@ -127,7 +132,7 @@ impl ModelConfig {
     /// its store does not fit in the device's memory or buffers.
     pub fn build_gpu(&self, seed: u64, gpu: &Arc<Gpu>) -> Result<Box<dyn LanguageModel>> {
         self.validate()?;
-        let what = format!("a {} of {} parameters", self.kind(), self.param_count());
+        let what = format!("a {} of {} parameters", self.kind(), self.parameters());
         gpu.ensure_fits(&what, self.store_bytes(), 4 * self.param_count() as u64)?;
         gpu.allocating(&what, || self.spec().build_gpu(seed, gpu.clone()))?
     }

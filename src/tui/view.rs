@@ -65,7 +65,8 @@ impl App {
     }
 
     fn footer(&self, area: Rect, buf: &mut Buffer) {
-        let keys = "space pause  +/- threads  tab lane  t axis  h/l head  p prompt  r restart  s save  ? help  q quit";
+        // The course is named first, where an 80-column terminal still shows it.
+        let keys = "? help  q quit  new here? `sideways learn`  │ space pause  +/- threads  tab lane  t axis  h/l head  p prompt  r restart  s save";
         let text = if self.status.is_empty() { keys.to_string() } else { format!("{}  │ {}", self.status, keys) };
         Line::styled(text, fg(self, Color::DarkGray)).render(area, buf);
     }
