@@ -120,7 +120,7 @@ fn reference_answers_pass_through_the_binary_and_untouched_exercises_fail() {
 }
 
 #[test]
-fn lessons_1_and_2_show_what_one_word_of_context_cannot_see() {
+fn the_lessons_experiments_show_what_one_word_of_context_cannot_see() {
     let o = SummaryOptions { steps: 3, threads: 1, ..SummaryOptions::default() };
     let Experiment::WhatComesNext(w) = experiments::run(1, &o, &mut |_| {}).unwrap() else {
         panic!("lesson 1 runs its own experiment")
@@ -142,6 +142,17 @@ fn lessons_1_and_2_show_what_one_word_of_context_cannot_see() {
     assert_eq!(words, experiments::CONTEXTS);
     assert!(c.points.iter().all(|p| (0.0..=1.0).contains(&p.after_good) && p.val_loss.is_finite()));
     assert!((0.25..0.4).contains(&c.bigram_after_good), "counted after \"good\": {}", c.bigram_after_good);
+    // Lesson 3 finds the pronouns whose character was named in the same window and scores
+    // every model on the same ones; counting one word back is no better than a coin.
+    let Experiment::Pronouns(p) = experiments::run(3, &SummaryOptions { steps: 2, ..o.clone() }, &mut |_| {}).unwrap()
+    else {
+        panic!("lesson 3 runs its own experiment")
+    };
+    let names: Vec<&str> = p.models.iter().map(|m| m.model.as_str()).collect();
+    assert_eq!(names, ["bigram", "rnn", "transformer"]);
+    assert!(p.models.iter().all(|m| m.cases == p.models[0].cases && m.right.len() == experiments::DISTANCES.len()));
+    assert!(p.models[0].cases[0] > 1000 && p.models[0].cases.iter().all(|&n| n > 10), "{:?}", p.models[0].cases);
+    assert!((0.4..0.6).contains(&p.models[0].right[0]), "the bigram guesses at chance: {:?}", p.models[0].right);
     let e = experiments::run(99, &o, &mut |_| {}).unwrap_err().to_string();
     assert!(e.contains("lesson"), "{e}");
 }

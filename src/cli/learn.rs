@@ -24,7 +24,7 @@ pub struct LearnArgs {
     /// Run the lesson's experiment and print what it measured
     #[arg(long)]
     pub run: bool,
-    /// Training steps of each model in the experiment [default: the lesson's, 150 or 100]
+    /// Training steps of each model in the experiment [default: the lesson's: 150, 100 or 600]
     #[arg(long)]
     pub steps: Option<u64>,
     /// Worker threads [default: all cores]
@@ -47,8 +47,7 @@ pub fn run_learn(a: &LearnArgs) -> anyhow::Result<()> {
     let lesson = course.lesson(id)?;
     if a.run {
         let o = SummaryOptions {
-            // Lesson 2 trains six models: fewer steps each keep it under a minute.
-            steps: a.steps.unwrap_or(if id == 2 { 100 } else { 150 }),
+            steps: a.steps.unwrap_or(default_steps(id)),
             threads: a.threads.unwrap_or_else(Threads::available),
             ..Default::default()
         };
@@ -66,6 +65,16 @@ pub fn run_learn(a: &LearnArgs) -> anyhow::Result<()> {
     };
     out.push_str(&exercise_lines(&course, id, &Progress::load(&Progress::default_path())?, lang));
     output::text(&out)
+}
+
+/// Training steps of a lesson's experiment: lesson 2 trains six models, so fewer steps each
+/// keep it under a minute; lesson 3 needs the RNN trained long enough to learn pronouns.
+fn default_steps(lesson: u32) -> u64 {
+    match lesson {
+        2 => 100,
+        3 => 600,
+        _ => 150,
+    }
 }
 
 /// Every lesson with its exercises passed.
@@ -168,6 +177,33 @@ fn describe(r: &Experiment) -> String {
                 "bigram (counts, one word) guesses {} of the words after \"good\"\n",
                 pct(c.bigram_after_good)
             ));
+            out
+        }
+        Experiment::Pronouns(p) => {
+            let mut out = format!(
+                "right pronoun for the character last named, by words since the name ({} steps)\n{:<12}",
+                p.steps, "model"
+            );
+            for (lo, hi) in &p.distances {
+                out.push_str(&format!(" {:>8}", format!("{lo}-{hi}")));
+            }
+            out.push_str("  recurrence\n");
+            for m in &p.models {
+                out.push_str(&format!("{:<12}", m.model));
+                for r in &m.right {
+                    out.push_str(&format!(" {:>8}", pct(*r)));
+                }
+                let share = if m.model == "rnn" { pct(m.sequential_share) } else { "-".into() };
+                out.push_str(&format!("  {share:>10}\n"));
+            }
+            if let Some(m) = p.models.first() {
+                let n: Vec<String> = m.cases.iter().map(|c| c.to_string()).collect();
+                out.push_str(&format!(
+                    "{:<12} {}\n",
+                    "pronouns",
+                    n.iter().map(|c| format!("{c:>8}")).collect::<Vec<_>>().join(" ")
+                ));
+            }
             out
         }
     }

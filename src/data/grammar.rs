@@ -58,6 +58,11 @@ impl Grammar {
     /// Approximate size of the default corpus in words and punctuation marks.
     pub const DEFAULT_TOKENS: usize = 1_000_000;
 
+    /// Each character's noun and its pronouns (he, him, his), in the order of `[cast]`.
+    pub fn characters(&self) -> impl Iterator<Item = (&str, [&str; 3])> {
+        self.cast.iter().map(|c| (c.noun.as_str(), [c.he.as_str(), c.him.as_str(), c.his.as_str()]))
+    }
+
     /// The built-in grammar (checked by the test suite, so this cannot fail).
     pub fn builtin() -> Grammar {
         Grammar::parse(BUILTIN).expect("the built-in grammar parses")

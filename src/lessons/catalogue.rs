@@ -187,6 +187,11 @@ const TEXTS: &[(u32, &str, &str)] = &[
         include_str!("../../lessons/en/02-sentences-are-long.md"),
         include_str!("../../lessons/zh/02-sentences-are-long.md"),
     ),
+    (
+        3,
+        include_str!("../../lessons/en/03-one-word-at-a-time.md"),
+        include_str!("../../lessons/zh/03-one-word-at-a-time.md"),
+    ),
 ];
 
 impl Catalogue {

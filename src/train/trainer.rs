@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::schedule::LrSchedule;
 use crate::data::{eval_windows, Batcher, Dataset};
 use crate::error::{Error, Result};
-use crate::linalg::{machine, Threads};
+use crate::linalg::{machine, Exec, Threads};
 use crate::model::{AdamWConfig, LanguageModel, EMBEDDING};
 
 /// Everything about a run except the model's sizes.
@@ -208,6 +208,12 @@ impl Trainer {
 
     pub fn model(&self) -> &dyn LanguageModel {
         self.model.as_ref()
+    }
+
+    /// Run `f` on the model with the trainer's threads (for measures of one's own).
+    pub fn with_model<R: Send>(&mut self, f: impl FnOnce(&mut dyn LanguageModel, Exec) -> R + Send) -> R {
+        let model = self.model.as_mut();
+        self.threads.install(|exec| f(model, exec))
     }
 
     pub fn config(&self) -> &TrainConfig {
