@@ -113,6 +113,17 @@ fn reference_answers_pass_through_the_binary_and_untouched_exercises_fail() {
     assert!(sideways(&["exercise", "reset", first], &progress).status.success());
     let list = String::from_utf8_lossy(&sideways(&["exercise", "list", "--lang", "zh"], &progress).stdout).to_string();
     assert!(list.contains(&format!("{} of {n} passed", n - 1)) && list.contains("“good”后面是什么？"), "{list}");
+    // A teacher's report: every exercise, as JSON and as CSV, with what was tried.
+    let out = sideways(&["exercise", "report"], &progress);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["result"], "exercise_report");
+    assert_eq!(report["passed"].as_u64(), Some(n as u64 - 1));
+    assert_eq!(report["exercises"].as_array().unwrap().len(), n);
+    let csv = String::from_utf8_lossy(&sideways(&["exercise", "report", "--csv"], &progress).stdout).to_string();
+    assert_eq!(csv.lines().count(), n + 1, "{csv}");
+    let modify = course.exercises.iter().find(|e| e.kind == Kind::Modify).unwrap();
+    let row = csv.lines().find(|l| l.starts_with(&format!("\"{}\"", modify.id))).unwrap();
+    assert!(row.contains(modify.reference.as_deref().unwrap()), "the options tried are reported: {row}");
     // Hints come one at a time.
     let hint = |p: &Path| String::from_utf8_lossy(&sideways(&["exercise", "hint", "1.3"], p).stdout).to_string();
     assert!(hint(&progress).contains("hint 1/2") && !hint(&progress).contains("hint 3/"));

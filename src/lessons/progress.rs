@@ -6,9 +6,11 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use super::catalogue::{Catalogue, Kind};
 use super::check::Outcome;
 use crate::error::{Error, Result};
 use crate::fsio::write_atomically;
+use crate::linalg::Machine;
 
 /// One exercise's record.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -86,6 +88,67 @@ impl Progress {
 
     pub fn reset(&mut self, id: &str) {
         self.exercises.remove(id);
+    }
+}
+
+/// A learner's results for a teacher: every exercise of the catalogue, with the machine the
+/// measurements were made on.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    pub sideways: String,
+    pub machine: Machine,
+    pub passed: usize,
+    pub exercises: Vec<ReportRow>,
+}
+
+/// One exercise of a [`Report`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ReportRow {
+    pub id: String,
+    pub lesson: u32,
+    pub kind: Kind,
+    #[serde(flatten)]
+    pub state: ExerciseState,
+}
+
+impl Report {
+    /// The report of `progress` on `course`'s exercises, measured on this machine.
+    pub fn new(course: &Catalogue, progress: &Progress) -> Report {
+        let exercises: Vec<ReportRow> = course
+            .exercises
+            .iter()
+            .map(|e| ReportRow { id: e.id.clone(), lesson: e.lesson, kind: e.kind, state: progress.get(&e.id) })
+            .collect();
+        Report {
+            sideways: env!("CARGO_PKG_VERSION").into(),
+            machine: Machine::read(),
+            passed: exercises.iter().filter(|r| r.state.passed).count(),
+            exercises,
+        }
+    }
+
+    /// One line per exercise, for a spreadsheet.
+    pub fn csv(&self) -> String {
+        let mut out = String::from("id,lesson,kind,passed,attempts,hints,answer,measured,target,cpu,cores\n");
+        let quote = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
+        for r in &self.exercises {
+            let last = r.state.last.as_ref();
+            out.push_str(&format!(
+                "{},{},{},{},{},{},{},{},{},{},{}\n",
+                quote(&r.id),
+                r.lesson,
+                serde_json::to_value(r.kind).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default(),
+                r.state.passed,
+                r.state.attempts,
+                r.state.hints,
+                quote(last.map_or("", |l| l.answer.as_str())),
+                last.and_then(|l| l.measured).map_or(String::new(), |m| m.to_string()),
+                quote(last.map_or("", |l| l.target.as_str())),
+                quote(&self.machine.cpu),
+                self.machine.cores
+            ));
+        }
+        out
     }
 }
 
