@@ -164,6 +164,24 @@ fn the_lessons_experiments_show_what_one_word_of_context_cannot_see() {
     assert!(p.models.iter().all(|m| m.cases == p.models[0].cases && m.right.len() == experiments::DISTANCES.len()));
     assert!(p.models[0].cases[0] > 1000 && p.models[0].cases.iter().all(|&n| n > 10), "{:?}", p.models[0].cases);
     assert!((0.4..0.6).contains(&p.models[0].right[0]), "the bigram guesses at chance: {:?}", p.models[0].right);
+    // Lesson 4 measures one thread and projects from it: one processor reproduces the measured
+    // step, and no number of processors beats the span.
+    let Experiment::WashingMachine(w) = experiments::run(4, &o, &mut |_| {}).unwrap() else {
+        panic!("lesson 4 runs its own experiment")
+    };
+    for curve in &w.sweep.span {
+        let one = w.sweep.points.iter().find(|p| p.model == curve.model && p.threads == 1).unwrap();
+        let projected: Vec<&experiments::Projected> = w.projection.iter().filter(|p| p.model == curve.model).collect();
+        assert_eq!(projected.len(), experiments::PROCESSORS.len());
+        assert!((projected[0].step_ms - one.step_ms).abs() < 1e-9 * one.step_ms);
+        let floor = one.step_ms * curve.span / curve.work;
+        assert!(projected.windows(2).all(|p| p[1].step_ms <= p[0].step_ms && p[1].step_ms >= floor * (1.0 - 1e-12)));
+    }
+    let ratio = |m: &str| {
+        let c = w.sweep.span.iter().find(|c| c.model.name() == m).unwrap();
+        c.work / c.span
+    };
+    assert!(ratio("transformer") > 10.0 * ratio("rnn"), "the Transformer's step has far more parallel work");
     let e = experiments::run(99, &o, &mut |_| {}).unwrap_err().to_string();
     assert!(e.contains("lesson"), "{e}");
 }

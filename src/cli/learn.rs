@@ -9,7 +9,7 @@ use clap::{Args, Subcommand};
 use super::output;
 use crate::commands::summary::SummaryOptions;
 use crate::error::Error;
-use crate::lessons::experiments::{self, Experiment};
+use crate::lessons::experiments::{self, Experiment, PROCESSORS};
 use crate::lessons::{check, Catalogue, Exercise, Kind, Lang, Outcome, Progress};
 use crate::linalg::Threads;
 use crate::units::thousands;
@@ -204,6 +204,42 @@ fn describe(r: &Experiment) -> String {
                     n.iter().map(|c| format!("{c:>8}")).collect::<Vec<_>>().join(" ")
                 ));
             }
+            out
+        }
+        Experiment::WashingMachine(w) => {
+            let mut out = String::from("measured here, 2,048 tokens a step (median of steps 10..50):\n");
+            for p in &w.sweep.points {
+                let base = w.sweep.points.iter().find(|b| b.model == p.model && b.threads == 1);
+                let speedup = base.map_or(String::new(), |b| format!("  {:.2}x", p.tokens_per_s / b.tokens_per_s));
+                out.push_str(&format!(
+                    "  {:<12} {:>2} thread(s) {:>9} tokens/s {:>8.1} ms a step{speedup}\n",
+                    p.model.name(),
+                    p.threads,
+                    thousands(p.tokens_per_s),
+                    p.step_ms
+                ));
+            }
+            for f in &w.sweep.amdahl {
+                out.push_str(&format!(
+                    "  Amdahl, {}: serial fraction {:.0}% → at most {:.1}x on any number of cores\n",
+                    f.model,
+                    100.0 * f.fit.serial_fraction,
+                    f.fit.speedup(f64::INFINITY)
+                ));
+            }
+            out.push_str("\nPROJECTED, not measured: this machine's one-thread step × max(W/P, S) / W (Brent)\n");
+            out.push_str(&format!("  {:<12}", "processors"));
+            for p in PROCESSORS {
+                out.push_str(&format!(" {:>10}", thousands(p)));
+            }
+            for curve in &w.sweep.span {
+                out.push_str(&format!("\n  {:<12}", curve.model.name()));
+                for p in w.projection.iter().filter(|p| p.model == curve.model) {
+                    out.push_str(&format!(" {:>8.2}ms", p.step_ms));
+                }
+                out.push_str(&format!("   (W/S = {:.0})", curve.work / curve.span));
+            }
+            out.push('\n');
             out
         }
     }

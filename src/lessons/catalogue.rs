@@ -192,6 +192,11 @@ const TEXTS: &[(u32, &str, &str)] = &[
         include_str!("../../lessons/en/03-one-word-at-a-time.md"),
         include_str!("../../lessons/zh/03-one-word-at-a-time.md"),
     ),
+    (
+        4,
+        include_str!("../../lessons/en/04-the-washing-machine.md"),
+        include_str!("../../lessons/zh/04-the-washing-machine.md"),
+    ),
 ];
 
 impl Catalogue {

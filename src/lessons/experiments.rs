@@ -250,6 +250,58 @@ fn score(
     }
 }
 
+/// Lesson 4, "The washing machine": both models measured on 1 thread and on every core, with
+/// Amdahl's fit, then *projected* (not measured) to many processors from this machine's
+/// one-thread step and the step's work and span (Brent: T_P ≥ max(W/P, S)).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct WashingMachine {
+    /// The measured points, the Amdahl fits and each model's work and span.
+    pub sweep: crate::bench::sweep::SweepResult,
+    /// One row per model and processor count: labelled a projection everywhere it is shown.
+    pub projection: Vec<Projected>,
+}
+
+/// A projected step on `processors` processors.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Projected {
+    pub model: ModelKind,
+    pub processors: f64,
+    pub step_ms: f64,
+    pub tokens_per_s: f64,
+}
+
+/// The processor counts lesson 4 projects to.
+pub const PROCESSORS: [f64; 7] = [1.0, 2.0, 8.0, 64.0, 512.0, 4096.0, 25_000.0];
+
+/// Run lesson 4's experiment (`o.steps` is not used: a bench point is 50 steps).
+pub fn washing_machine(o: &SummaryOptions) -> Result<WashingMachine> {
+    let data = crate::commands::dataset(o.corpus.as_deref(), DataConfig::default())?;
+    let mut threads = vec![1];
+    if o.threads > 1 {
+        threads.push(o.threads);
+    }
+    let config = crate::bench::sweep::SweepConfig {
+        models: ModelKind::all().collect(),
+        preset: Preset::Standard,
+        threads,
+        gpus: Vec::new(),
+        seq_lens: vec![Preset::Standard.seq_len()],
+        tokens_per_step: Preset::Standard.tokens_per_step(),
+    };
+    let sweep = crate::bench::sweep::run(&data, config, &crate::linalg::Peaks::default(), &mut |_| {})?;
+    let mut projection = Vec::new();
+    for curve in &sweep.span {
+        let Some(one) = sweep.points.iter().find(|p| p.model == curve.model && p.threads == 1) else { continue };
+        for p in PROCESSORS {
+            // The measured one-thread step, scaled by Brent's bound on the step's own work and span.
+            let step_ms = one.step_ms * (curve.work / p).max(curve.span) / curve.work;
+            let tokens_per_s = one.batch as f64 * one.seq_len as f64 / (step_ms / 1e3);
+            projection.push(Projected { model: curve.model, processors: p, step_ms, tokens_per_s });
+        }
+    }
+    Ok(WashingMachine { sweep, projection })
+}
+
 /// A lesson's experiment, run with `o`'s settings.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "experiment", rename_all = "snake_case")]
@@ -257,6 +309,7 @@ pub enum Experiment {
     WhatComesNext(WhatComesNext),
     LongerContext(LongerContext),
     Pronouns(Pronouns),
+    WashingMachine(WashingMachine),
 }
 
 /// Run lesson `lesson`'s experiment.
@@ -265,6 +318,7 @@ pub fn run(lesson: u32, o: &SummaryOptions, emit: &mut dyn FnMut(Event)) -> Resu
         1 => Ok(Experiment::WhatComesNext(what_comes_next(o, emit)?)),
         2 => Ok(Experiment::LongerContext(longer_context(o, emit)?)),
         3 => Ok(Experiment::Pronouns(pronouns(o, emit)?)),
-        n => Err(Error::config("lesson", n, "lessons 1 to 3 have experiments so far")),
+        4 => Ok(Experiment::WashingMachine(washing_machine(o)?)),
+        n => Err(Error::config("lesson", n, "lessons 1 to 4 have experiments so far")),
     }
 }
