@@ -47,7 +47,7 @@ pub fn run_learn(a: &LearnArgs) -> anyhow::Result<()> {
     let lesson = course.lesson(id)?;
     if a.run {
         let o = SummaryOptions {
-            steps: a.steps.unwrap_or(default_steps(id)),
+            steps: a.steps.unwrap_or(experiments::default_steps(id)),
             threads: a.threads.unwrap_or_else(Threads::available),
             ..Default::default()
         };
@@ -63,18 +63,11 @@ pub fn run_learn(a: &LearnArgs) -> anyhow::Result<()> {
         Some(text) => text.to_string(),
         None => format!("# {}\n\n(this lesson has no text yet)\n", lesson.title.get(lang)),
     };
-    out.push_str(&exercise_lines(&course, id, &Progress::load(&Progress::default_path())?, lang));
-    output::text(&out)
-}
-
-/// Training steps of a lesson's experiment: lesson 2 trains six models, so fewer steps each
-/// keep it under a minute; lesson 3 needs the RNN trained long enough to learn pronouns.
-fn default_steps(lesson: u32) -> u64 {
-    match lesson {
-        2 => 100,
-        3 => 600,
-        _ => 150,
+    let lines = exercise_lines(&course, id, &Progress::load(&Progress::default_path())?, lang);
+    if !lines.is_empty() {
+        out.push_str(&format!("\nexercises (sideways exercise check ID):\n{lines}"));
     }
+    output::text(&out)
 }
 
 /// Every lesson with its exercises passed.
@@ -98,9 +91,6 @@ fn exercise_lines(course: &Catalogue, id: u32, progress: &Progress, lang: Lang) 
         let mark = if progress.get(&e.id).passed { "✓" } else { " " };
         let first = e.prompt.get(lang).lines().next().unwrap_or("");
         out.push_str(&format!("[{mark}] {:<5} {:<8} {first}\n", e.id, kind_name(e.kind)));
-    }
-    if !out.is_empty() {
-        out.insert_str(0, "\nexercises (sideways exercise check ID):\n");
     }
     out
 }
@@ -304,11 +294,7 @@ pub fn run_exercise(a: &ExerciseArgs) -> anyhow::Result<()> {
             let mut out = String::new();
             for l in &course.lessons {
                 out.push_str(&format!("{} {}\n", l.id, l.title.get(lang)));
-                out.push_str(&exercise_lines(&course, l.id, &progress, lang).replacen(
-                    "\nexercises (sideways exercise check ID):\n",
-                    "",
-                    1,
-                ));
+                out.push_str(&exercise_lines(&course, l.id, &progress, lang));
             }
             let passed = course.exercises.iter().filter(|e| progress.get(&e.id).passed).count();
             out.push_str(&format!(

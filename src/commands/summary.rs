@@ -5,7 +5,9 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use crate::data::DataConfig;
+use std::sync::Arc;
+
+use crate::data::{DataConfig, Dataset};
 use crate::error::Result;
 use crate::linalg::Threads;
 use crate::model::{ModelConfig, ModelKind, SizeOverrides};
@@ -71,8 +73,12 @@ pub struct SummaryResult {
 
 /// Train every registered model for `o.steps` on the same data and describe the results.
 pub fn summary(o: &SummaryOptions, emit: &mut dyn FnMut(Event)) -> Result<SummaryResult> {
+    summary_on(&super::dataset(o.corpus.as_deref(), DataConfig::default())?, o, emit)
+}
+
+/// [`summary`] on `data`, already read (`o.corpus` is not used).
+pub fn summary_on(data: &Arc<Dataset>, o: &SummaryOptions, emit: &mut dyn FnMut(Event)) -> Result<SummaryResult> {
     let threads = Threads::new(o.threads)?;
-    let data = super::dataset(o.corpus.as_deref(), DataConfig::default())?;
     let train = TrainConfig { seed: o.seed, ..TrainConfig::default() };
     let mut models = Vec::new();
     for (lane, kind) in ModelKind::all().enumerate() {

@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::commands::summary::{summary, PromptNext, SummaryOptions, SummaryResult};
+use crate::commands::summary::{summary_on, PromptNext, SummaryOptions, SummaryResult};
 use crate::data::DataConfig;
 use crate::error::{Error, Result};
 use crate::linalg::Threads;
@@ -42,7 +42,7 @@ pub fn what_comes_next(o: &SummaryOptions, emit: &mut dyn FnMut(Event)) -> Resul
         })
         .collect::<Result<Vec<_>>>()?;
     let side = BigramSide { eval: bigram.evaluate(&data.val), next };
-    Ok(WhatComesNext { bigram: side, trained: summary(o, emit)? })
+    Ok(WhatComesNext { bigram: side, trained: summary_on(&data, o, emit)? })
 }
 
 /// Lesson 2, "Sentences are long": the same Transformer trained on windows of 1, 2, 4, 8, 16
@@ -151,8 +151,13 @@ fn pronoun_cases(val: &[u32], t: usize, vocab: &crate::data::Vocab) -> Vec<Prono
     let triple = |words: [&str; 3]| words.map(|w| vocab.get(w));
     let cast: Vec<(Option<u32>, [Option<u32>; 3])> =
         grammar.characters().map(|(n, p)| (vocab.get(n), triple(p))).collect();
-    let mut sets: Vec<[Option<u32>; 3]> = cast.iter().map(|c| c.1).collect();
-    sets.dedup();
+    // The distinct pronoun sets (he him his, she her her): each character's rivals are the others.
+    let mut sets: Vec<[Option<u32>; 3]> = Vec::new();
+    for c in &cast {
+        if !sets.contains(&c.1) {
+            sets.push(c.1);
+        }
+    }
     let mut cases = Vec::new();
     for window in 0..crate::data::eval_windows(val.len(), t) {
         let mut named: Option<(usize, [Option<u32>; 3])> = None;
@@ -192,10 +197,14 @@ pub fn pronouns(o: &SummaryOptions, emit: &mut dyn FnMut(Event)) -> Result<Prono
     let t = train.seq_len;
     let cases = pronoun_cases(&data.val, t, &data.vocab);
     let bigram = Bigram::fit(&data);
-    let mut models = vec![score("bigram", &cases, 0.0, |c| {
-        let p = bigram.probs(data.val[c.window * t + c.at]);
-        (p[c.right as usize], c.rivals.iter().map(|&r| p[r as usize]).fold(0.0, f64::max))
-    })];
+    let counted: Vec<(f64, f64)> = cases
+        .iter()
+        .map(|c| {
+            let p = bigram.probs(data.val[c.window * t + c.at]);
+            (p[c.right as usize], c.rivals.iter().map(|&r| p[r as usize]).fold(0.0, f64::max))
+        })
+        .collect();
+    let mut models = vec![score("bigram", &cases, &counted, 0.0)];
     for (lane, kind) in ModelKind::all().enumerate() {
         let config = ModelConfig::new(kind, data.vocab.len(), &SizeOverrides::default(), t);
         let trainer = Trainer::new(config.build(o.seed)?, data.clone(), train, threads.clone())?;
@@ -220,25 +229,16 @@ pub fn pronouns(o: &SummaryOptions, emit: &mut dyn FnMut(Event)) -> Result<Prono
                 })
                 .collect()
         });
-        let mut k = 0;
-        models.push(score(kind.name(), &cases, result.sequential_share, |_| {
-            k += 1;
-            probs[k - 1]
-        }));
+        models.push(score(kind.name(), &cases, &probs, result.sequential_share));
     }
     Ok(Pronouns { steps: o.steps, distances: DISTANCES.to_vec(), models })
 }
 
-/// The share of `cases` in each bucket where `p` gives the right word more than its rivals.
-fn score(
-    model: &str,
-    cases: &[PronounCase],
-    sequential_share: f64,
-    mut p: impl FnMut(&PronounCase) -> (f64, f64),
-) -> PronounScores {
+/// The share of `cases` in each bucket where the model gave the right word (first of each
+/// pair in `probs`) more probability than its best rival (second).
+fn score(model: &str, cases: &[PronounCase], probs: &[(f64, f64)], sequential_share: f64) -> PronounScores {
     let (mut right, mut n) = (vec![0usize; DISTANCES.len()], vec![0usize; DISTANCES.len()]);
-    for c in cases {
-        let (good, rival) = p(c);
+    for (c, &(good, rival)) in cases.iter().zip(probs) {
         n[c.bucket] += 1;
         right[c.bucket] += usize::from(good > rival);
     }
@@ -274,7 +274,7 @@ pub struct Projected {
 pub const PROCESSORS: [f64; 7] = [1.0, 2.0, 8.0, 64.0, 512.0, 4096.0, 25_000.0];
 
 /// Run lesson 4's experiment (`o.steps` is not used: a bench point is 50 steps).
-pub fn washing_machine(o: &SummaryOptions) -> Result<WashingMachine> {
+pub fn washing_machine(o: &SummaryOptions, emit: &mut dyn FnMut(Event)) -> Result<WashingMachine> {
     let data = crate::commands::dataset(o.corpus.as_deref(), DataConfig::default())?;
     let mut threads = vec![1];
     if o.threads > 1 {
@@ -288,7 +288,16 @@ pub fn washing_machine(o: &SummaryOptions) -> Result<WashingMachine> {
         seq_lens: vec![Preset::Standard.seq_len()],
         tokens_per_step: Preset::Standard.tokens_per_step(),
     };
-    let sweep = crate::bench::sweep::run(&data, config, &crate::linalg::Peaks::default(), &mut |_| {})?;
+    // Each point is about a second or more: say so as they land.
+    let sweep = crate::bench::sweep::run(&data, config, &crate::linalg::Peaks::default(), &mut |p| {
+        let text = format!(
+            "measured the {} on {} thread(s): {} tokens/s",
+            p.model,
+            p.threads,
+            crate::units::thousands(p.tokens_per_s)
+        );
+        emit(Event { lane: 0, kind: crate::train::EventKind::Note { text } });
+    })?;
     let mut projection = Vec::new();
     for curve in &sweep.span {
         let Some(one) = sweep.points.iter().find(|p| p.model == curve.model && p.threads == 1) else { continue };
@@ -312,13 +321,24 @@ pub enum Experiment {
     WashingMachine(WashingMachine),
 }
 
+/// Training steps of lesson `lesson`'s experiment unless told: lesson 2 trains six models, so
+/// fewer steps each keep it under a minute; lesson 3 needs the RNN trained long enough to learn
+/// pronouns; lesson 4's bench points are 50 steps whatever this says.
+pub fn default_steps(lesson: u32) -> u64 {
+    match lesson {
+        2 => 100,
+        3 => 600,
+        _ => 150,
+    }
+}
+
 /// Run lesson `lesson`'s experiment.
 pub fn run(lesson: u32, o: &SummaryOptions, emit: &mut dyn FnMut(Event)) -> Result<Experiment> {
     match lesson {
         1 => Ok(Experiment::WhatComesNext(what_comes_next(o, emit)?)),
         2 => Ok(Experiment::LongerContext(longer_context(o, emit)?)),
         3 => Ok(Experiment::Pronouns(pronouns(o, emit)?)),
-        4 => Ok(Experiment::WashingMachine(washing_machine(o)?)),
+        4 => Ok(Experiment::WashingMachine(washing_machine(o, emit)?)),
         n => Err(Error::config("lesson", n, "lessons 1 to 4 have experiments so far")),
     }
 }
