@@ -185,3 +185,66 @@ fn a_dashboard_whose_terminal_goes_away_ends() {
     Command::new("kill").args(["-9", &pid]).status().unwrap();
     panic!("the dashboard kept running after its terminal went away");
 }
+
+/// A learner's first session, at 80×24: the viewer opens on lesson 1, scrolls, runs the
+/// experiment beside the text and quits; then an exercise is checked and the viewer shows it.
+#[test]
+fn a_learner_walks_through_lesson_1_and_an_exercise_at_80_by_24() {
+    if Command::new("tmux").arg("-V").output().is_err() {
+        eprintln!("skipped: tmux is not installed (apt-get install tmux)");
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("sideways-tmux-learn-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (progress, exit) = (dir.join("progress.json"), dir.join("exit"));
+    let bin = env!("CARGO_BIN_EXE_sideways");
+    let session = format!("sideways-learn-{}", std::process::id());
+    // A shell, so that the learner can type one command after another.
+    let shell = format!("env SIDEWAYS_PROGRESS={} LANG=C sh", progress.display());
+    tmux(&["new-session", "-d", "-s", &session, "-x", "80", "-y", "24", &shell]);
+    let _cleanup = KillOnDrop(session.clone());
+    let capture = || tmux(&["capture-pane", "-t", &session, "-p"]);
+    let wait_for = |what: &str, seconds: u64| {
+        let started = std::time::Instant::now();
+        while started.elapsed() < Duration::from_secs(seconds) {
+            if capture().contains(what) {
+                return capture();
+            }
+            sleep(Duration::from_millis(250));
+        }
+        panic!("{what:?} never appeared:\n{}", capture())
+    };
+    let typed = |line: &str| tmux(&["send-keys", "-t", &session, line, "Enter"]);
+    typed(&format!("{bin} learn --steps 5; echo $? > {}", exit.display()));
+    let screen = wait_for("1/8 What comes after", 20);
+    assert!(screen.contains("exercises 0/4") && screen.contains("q quit"), "{screen}");
+    assert!(screen.lines().all(|l| l.chars().count() <= 80));
+    // Reading on: the lesson scrolls.
+    for _ in 0..12 {
+        tmux(&["send-keys", "-t", &session, "Down"]);
+    }
+    let screen = wait_for("The simplest model", 5);
+    assert!(!screen.contains("A language model does one thing"), "scrolled past the opening:\n{screen}");
+    // The experiment runs beside the text and ends with the bigram's numbers.
+    tmux(&["send-keys", "-t", &session, "r"]);
+    let screen = wait_for("experiment: done", 60);
+    assert!(screen.contains("bigram") && screen.contains("after \"good\""), "{screen}");
+    tmux(&["send-keys", "-t", &session, "q"]);
+    for _ in 0..40 {
+        if exit.exists() {
+            break;
+        }
+        sleep(Duration::from_millis(250));
+    }
+    assert_eq!(std::fs::read_to_string(&exit).unwrap().trim(), "0", "{}", capture());
+    assert!(!capture().contains("experiment: done"), "the terminal is restored:\n{}", capture());
+    // The first exercise, answered at the prompt.
+    typed("clear");
+    typed(&format!("{bin} exercise check 1.1 --answer 2"));
+    let screen = wait_for("passed", 20);
+    assert!(screen.contains("passed (needed choice 2)") || screen.contains("passed ("), "{screen}");
+    // The viewer now counts it.
+    typed(&format!("{bin} learn 1"));
+    wait_for("exercises 1/4", 20);
+    tmux(&["send-keys", "-t", &session, "q"]);
+}

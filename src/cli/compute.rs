@@ -4,7 +4,7 @@ use clap::Args;
 
 use super::output;
 use crate::bench::compute::{human, sig3};
-use crate::commands::compute::{compute, ComputeOptions};
+use crate::commands::compute::{compute, ComputeOptions, ComputeResult};
 use crate::linalg::Threads;
 
 #[derive(Debug, Clone, Args)]
@@ -51,8 +51,13 @@ pub fn run(a: &ComputeArgs) -> anyhow::Result<()> {
     if a.json {
         return output::result("compute", &r);
     }
+    output::text(&text(&r, a.params.is_none() && a.tokens.is_none()))
+}
+
+/// A compute estimate in words and tables (`named`: say which known model it is).
+pub fn text(r: &ComputeResult, named: bool) -> String {
     let mut out = String::new();
-    if a.params.is_none() && a.tokens.is_none() {
+    if named {
         let p = &r.preset;
         out += &format!("{} ({}): {:.3e} parameters, {:.3e} training tokens\n", p.name, p.source, r.params, r.tokens);
     }
@@ -60,9 +65,12 @@ pub fn run(a: &ComputeArgs) -> anyhow::Result<()> {
         "training compute ≈ 6 × parameters × tokens = 6 × {:.3e} × {:.3e} = {:.3e} FLOPs\n",
         r.params, r.tokens, r.flops
     );
-    out +=
-        &format!("  on 1 GPU at {} TFLOP/s:              {}\n", sig3(a.flops_per_gpu / 1e12), human(r.one_gpu.seconds));
-    out += &format!("  on {} GPUs (perfect scaling):    {}\n", sig3(a.gpus), human(r.many_gpus.seconds));
+    out += &format!(
+        "  on 1 GPU at {} TFLOP/s:              {}\n",
+        sig3(r.one_gpu.flops_per_device / 1e12),
+        human(r.one_gpu.seconds)
+    );
+    out += &format!("  on {} GPUs (perfect scaling):    {}\n", sig3(r.many_gpus.devices), human(r.many_gpus.seconds));
     if let Some(m) = &r.this_machine {
         out += &format!(
             "  on this machine ({:.0} GFLOP/s measured, {} threads): {}\n",
@@ -78,7 +86,7 @@ pub fn run(a: &ComputeArgs) -> anyhow::Result<()> {
         "corpus",
         "tokens",
         "1 GPU",
-        format!("{} GPUs", sig3(a.gpus)),
+        format!("{} GPUs", sig3(r.many_gpus.devices)),
         if here.is_some() { format!("{:>18}", "this machine") } else { String::new() }
     );
     for d in &r.data_scale {
@@ -87,9 +95,9 @@ pub fn run(a: &ComputeArgs) -> anyhow::Result<()> {
             "  {:<54} {:>9.1e} {:>16} {:>16}{on_here}\n",
             d.corpus,
             d.tokens,
-            human(d.flops / a.flops_per_gpu),
-            human(d.flops / (a.flops_per_gpu * a.gpus))
+            human(d.flops / r.one_gpu.flops_per_device),
+            human(d.flops / (r.one_gpu.flops_per_device * r.many_gpus.devices))
         );
     }
-    output::text(&out)
+    out
 }

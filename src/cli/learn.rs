@@ -1,30 +1,29 @@
 //! `sideways learn` (the lessons) and `sideways exercise` (their checked exercises).
 
-use std::io::Read;
+use std::io::{IsTerminal, Read};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
 use clap::{Args, Subcommand};
 
-use super::output;
+use super::{lesson_output, output};
 use crate::commands::summary::SummaryOptions;
 use crate::error::Error;
-use crate::lessons::experiments::{self, Experiment, PROCESSORS};
-use crate::lessons::{check, Catalogue, Exercise, Kind, Lang, Outcome, Progress};
+use crate::lessons::experiments;
+use crate::lessons::{check, code, Catalogue, Exercise, Kind, Lang, Outcome, Progress};
 use crate::linalg::Threads;
-use crate::units::thousands;
 
 #[derive(Debug, Clone, Args)]
 pub struct LearnArgs {
     /// The lesson to show [default: the list of lessons]
     pub lesson: Option<u32>,
-    /// Print the lesson's text
+    /// Print the lesson's text instead of opening the viewer (automatic without a terminal)
     #[arg(long)]
     pub print: bool,
     /// Run the lesson's experiment and print what it measured
     #[arg(long)]
     pub run: bool,
-    /// Training steps of each model in the experiment [default: the lesson's: 150, 100 or 600]
+    /// Training steps of each model in the experiment [default: the lesson's: 100 to 600]
     #[arg(long)]
     pub steps: Option<u64>,
     /// Worker threads [default: all cores]
@@ -41,6 +40,16 @@ pub struct LearnArgs {
 pub fn run_learn(a: &LearnArgs) -> anyhow::Result<()> {
     let course = Catalogue::embedded();
     let lang = a.lang.unwrap_or_else(Lang::from_env);
+    if let Some(id) = a.lesson {
+        course.lesson(id)?;
+    }
+    // On a terminal that can draw, the viewer; otherwise (or with --print) plain text.
+    let terminal = output::can_draw() && std::io::stdout().is_terminal() && std::io::stdin().is_terminal();
+    if terminal && !a.print && !a.run && !a.json {
+        let progress = Progress::load(&Progress::default_path())?;
+        let viewer = crate::tui::course::Course::new(course, progress, lesson_output::describe, lang, a.lesson);
+        return crate::tui::learn(viewer, a.steps, a.threads.unwrap_or_else(Threads::available));
+    }
     let Some(id) = a.lesson else {
         return output::text(&lesson_list(&course, &Progress::load(&Progress::default_path())?, lang));
     };
@@ -56,7 +65,7 @@ pub fn run_learn(a: &LearnArgs) -> anyhow::Result<()> {
         progress.finish()?;
         return match a.json {
             true => output::result("lesson", &result),
-            false => output::text(&describe(&result)),
+            false => output::text(&lesson_output::describe(&result)),
         };
     }
     let mut out = match course.text(id, lang) {
@@ -89,7 +98,7 @@ fn exercise_lines(course: &Catalogue, id: u32, progress: &Progress, lang: Lang) 
     let mut out = String::new();
     for e in course.exercises_of(id) {
         let mark = if progress.get(&e.id).passed { "✓" } else { " " };
-        let first = e.prompt.get(lang).lines().next().unwrap_or("");
+        let first = first_line(e.prompt.get(lang));
         out.push_str(&format!("[{mark}] {:<5} {:<8} {first}\n", e.id, kind_name(e.kind)));
     }
     out
@@ -106,132 +115,7 @@ fn kind_name(k: Kind) -> &'static str {
         Kind::Quiz => "quiz",
         Kind::Predict => "predict",
         Kind::Modify => "modify",
-    }
-}
-
-/// An experiment's result in a few lines.
-fn describe(r: &Experiment) -> String {
-    let pct = |x: f64| format!("{:.1}%", 100.0 * x);
-    match r {
-        Experiment::WhatComesNext(w) => {
-            let mut out = format!(
-                "{:<12} {:>9} {:>9}   (validation split of {}, {} words)\n",
-                "model", "val loss", "accuracy", w.trained.corpus, w.trained.vocab_size
-            );
-            out.push_str(&format!(
-                "{:<12} {:>9.3} {:>9}   counts of the word after each word\n",
-                "bigram",
-                w.bigram.eval.val_loss,
-                pct(w.bigram.eval.accuracy)
-            ));
-            for m in &w.trained.models {
-                let eval = m.run.eval.as_ref();
-                out.push_str(&format!(
-                    "{:<12} {:>9} {:>9}   trained {} steps, {} tokens/s\n",
-                    m.run.model.name(),
-                    eval.map_or("-".into(), |e| format!("{:.3}", e.val_loss)),
-                    eval.map_or("-".into(), |e| pct(e.accuracy as f64)),
-                    w.trained.steps,
-                    thousands(m.run.tokens_per_s)
-                ));
-            }
-            for (i, p) in w.bigram.next.iter().enumerate() {
-                out.push_str(&format!("\nafter \"{}\":\n", p.prompt));
-                let row = |name: &str, next: &[crate::predict::Prediction]| {
-                    let words: Vec<String> =
-                        next.iter().map(|n| format!("{} {:.0}%", n.word, 100.0 * n.prob)).collect();
-                    format!("  {name:<12} {}\n", words.join("  "))
-                };
-                out.push_str(&row("bigram", &p.next));
-                for m in &w.trained.models {
-                    out.push_str(&row(m.run.model.name(), &m.next[i].next));
-                }
-            }
-            out
-        }
-        Experiment::LongerContext(c) => {
-            let mut out = format!(
-                "the {} trained {} steps on windows of each length (2,048 words a step)\n{:>6} {:>9} {:>9} {:>12}\n",
-                c.model, c.steps, "words", "val loss", "accuracy", "after good"
-            );
-            for p in &c.points {
-                out.push_str(&format!(
-                    "{:>6} {:>9.3} {:>9} {:>12}\n",
-                    p.words,
-                    p.val_loss,
-                    pct(p.accuracy),
-                    pct(p.after_good)
-                ));
-            }
-            out.push_str(&format!(
-                "bigram (counts, one word) guesses {} of the words after \"good\"\n",
-                pct(c.bigram_after_good)
-            ));
-            out
-        }
-        Experiment::Pronouns(p) => {
-            let mut out = format!(
-                "right pronoun for the character last named, by words since the name ({} steps)\n{:<12}",
-                p.steps, "model"
-            );
-            for (lo, hi) in &p.distances {
-                out.push_str(&format!(" {:>8}", format!("{lo}-{hi}")));
-            }
-            out.push_str("  recurrence\n");
-            for m in &p.models {
-                out.push_str(&format!("{:<12}", m.model));
-                for r in &m.right {
-                    out.push_str(&format!(" {:>8}", pct(*r)));
-                }
-                let share = if m.model == "rnn" { pct(m.sequential_share) } else { "-".into() };
-                out.push_str(&format!("  {share:>10}\n"));
-            }
-            if let Some(m) = p.models.first() {
-                let n: Vec<String> = m.cases.iter().map(|c| c.to_string()).collect();
-                out.push_str(&format!(
-                    "{:<12} {}\n",
-                    "pronouns",
-                    n.iter().map(|c| format!("{c:>8}")).collect::<Vec<_>>().join(" ")
-                ));
-            }
-            out
-        }
-        Experiment::WashingMachine(w) => {
-            let mut out = String::from("measured here, 2,048 tokens a step (median of steps 10..50):\n");
-            for p in &w.sweep.points {
-                let base = w.sweep.points.iter().find(|b| b.model == p.model && b.threads == 1);
-                let speedup = base.map_or(String::new(), |b| format!("  {:.2}x", p.tokens_per_s / b.tokens_per_s));
-                out.push_str(&format!(
-                    "  {:<12} {:>2} thread(s) {:>9} tokens/s {:>8.1} ms a step{speedup}\n",
-                    p.model.name(),
-                    p.threads,
-                    thousands(p.tokens_per_s),
-                    p.step_ms
-                ));
-            }
-            for f in &w.sweep.amdahl {
-                out.push_str(&format!(
-                    "  Amdahl, {}: serial fraction {:.0}% → at most {:.1}x on any number of cores\n",
-                    f.model,
-                    100.0 * f.fit.serial_fraction,
-                    f.fit.speedup(f64::INFINITY)
-                ));
-            }
-            out.push_str("\nPROJECTED, not measured: this machine's one-thread step × max(W/P, S) / W (Brent)\n");
-            out.push_str(&format!("  {:<12}", "processors"));
-            for p in PROCESSORS {
-                out.push_str(&format!(" {:>10}", thousands(p)));
-            }
-            for curve in &w.sweep.span {
-                out.push_str(&format!("\n  {:<12}", curve.model.name()));
-                for p in w.projection.iter().filter(|p| p.model == curve.model) {
-                    out.push_str(&format!(" {:>8.2}ms", p.step_ms));
-                }
-                out.push_str(&format!("   (W/S = {:.0})", curve.work / curve.span));
-            }
-            out.push('\n');
-            out
-        }
+        Kind::Code => "code",
     }
 }
 
@@ -254,12 +138,24 @@ pub struct ExerciseArgs {
 pub enum ExerciseAction {
     /// Every exercise, lesson by lesson, with what you have passed
     List,
-    /// Check an exercise: `--answer` for a quiz or a prediction; options after `--` for a modify exercise
+    /// Write the crate of the code exercises (functions to complete) into a new folder
+    Init {
+        /// The folder [default: sideways-exercises]
+        dir: Option<PathBuf>,
+        /// The sideways source the crate builds against [default: the one this program was built from]
+        #[arg(long)]
+        sideways: Option<PathBuf>,
+    },
+    /// Check an exercise: `--answer` for a quiz or a prediction; options after `--` for a modify
+    /// exercise; a code exercise is built and tested in its folder
     Check {
         id: String,
         /// A quiz's choice (its number or text), or a prediction (a number; 30% means 0.3)
         #[arg(long)]
         answer: Option<String>,
+        /// A code exercise's folder (made by `sideways exercise init`) [default: sideways-exercises]
+        #[arg(long)]
+        dir: Option<PathBuf>,
         /// Options added to a modify exercise's command
         #[arg(last = true)]
         options: Vec<String>,
@@ -304,15 +200,39 @@ pub fn run_exercise(a: &ExerciseArgs) -> anyhow::Result<()> {
             ));
             output::text(&out)
         }
-        ExerciseAction::Check { id, answer, options } => {
+        ExerciseAction::Init { dir, sideways } => {
+            let dir = dir.clone().unwrap_or_else(|| code::DEFAULT_DIR.into());
+            code::init(&dir, &sideways.clone().unwrap_or_else(code::engine_source))?;
+            let mut out = format!("wrote the code exercises into {}:\n", dir.display());
+            for e in course.exercises.iter().filter(|e| e.kind == Kind::Code) {
+                let module = e.code.as_deref().unwrap_or("");
+                out.push_str(&format!("  {:<5} src/{module}.rs  {}\n", e.id, first_line(e.prompt.get(lang))));
+            }
+            out.push_str(&format!(
+                "complete a function, then `sideways exercise check ID --dir {}` (the first check builds the \
+                 sideways library: a few minutes)\n",
+                dir.display()
+            ));
+            output::text(&out)
+        }
+        ExerciseAction::Check { id, answer, dir, options } => {
             let e = course.exercise(id)?;
             output::text(&format!("{} {}\n{}\n", e.id, kind_name(e.kind), e.prompt.get(lang)))?;
-            let outcome = check_one(e, answer.as_deref(), options, lang)?;
+            let dir = dir.clone().unwrap_or_else(|| code::DEFAULT_DIR.into());
+            let outcome = check_one(e, answer.as_deref(), options, &dir, lang)?;
             progress.record(&e.id, &outcome);
             progress.save(&path)?;
             let measured = outcome.measured.map_or(String::new(), |m| format!("measured {m:.4}; "));
             if outcome.passed {
-                output::text(&format!("✓ passed ({measured}needed {})\n\n{}\n", outcome.target, e.solution.get(lang)))
+                let reference = match e.code.as_deref().map(code::find) {
+                    Some(Ok(c)) => format!("\na reference solution:\n\n{}", c.solution),
+                    _ => String::new(),
+                };
+                output::text(&format!(
+                    "✓ passed ({measured}needed {})\n\n{}\n{reference}",
+                    outcome.target,
+                    e.solution.get(lang)
+                ))
             } else {
                 output::text(&format!("✗ not yet ({measured}needed {})\n", outcome.target))?;
                 let hint = match e.hints.is_empty() {
@@ -356,7 +276,13 @@ pub fn run_exercise(a: &ExerciseArgs) -> anyhow::Result<()> {
 }
 
 /// Check `e` with the learner's answer or options.
-fn check_one(e: &Exercise, answer: Option<&str>, options: &[String], lang: Lang) -> anyhow::Result<Outcome> {
+fn check_one(
+    e: &Exercise,
+    answer: Option<&str>,
+    options: &[String],
+    dir: &std::path::Path,
+    lang: Lang,
+) -> anyhow::Result<Outcome> {
     let need_answer = || Error::config("answer", "none", "give one with --answer");
     match e.kind {
         Kind::Quiz => {
@@ -375,7 +301,30 @@ fn check_one(e: &Exercise, answer: Option<&str>, options: &[String], lang: Lang)
             // The options tried are the answer a teacher wants to see.
             Ok(Outcome { answer: options.join(" "), ..check::measured(e, &result, None)? })
         }
+        Kind::Code => {
+            let exercise = code::find(e.code.as_deref().unwrap_or_default())?;
+            let mut cargo = code::check_command(dir, exercise)?;
+            output::text(&format!(
+                "building {} and running the hidden tests of {} ...\n",
+                dir.display(),
+                exercise.name
+            ))?;
+            let status = cargo.stdin(Stdio::null()).status().map_err(|err| {
+                anyhow::anyhow!("could not run cargo ({err}): code exercises need Rust's cargo (https://rustup.rs)")
+            })?;
+            Ok(Outcome {
+                passed: status.success(),
+                answer: dir.display().to_string(),
+                measured: None,
+                target: format!("the hidden tests of src/{}.rs to pass", exercise.name),
+            })
+        }
     }
+}
+
+/// The first line of a text.
+fn first_line(text: &str) -> &str {
+    text.lines().next().unwrap_or("")
 }
 
 /// "0.3", or "30%".

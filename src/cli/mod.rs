@@ -11,6 +11,7 @@ mod corpus;
 mod devices;
 mod embed;
 mod learn;
+mod lesson_output;
 mod predict;
 mod race;
 mod summary;

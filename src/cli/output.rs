@@ -66,26 +66,24 @@ pub fn result<T: Serialize>(result: &str, value: &T) -> anyhow::Result<()> {
 pub struct Progress {
     json: bool,
     tty: bool,
-    /// The run's name, its last step and the tokens of a step.
-    label: String,
-    total: Option<u64>,
-    tokens_per_step: u64,
+    /// Each lane's name, last step and tokens of a step (a race reports several at once).
+    lanes: Vec<LaneLine>,
     last_draw: Option<Instant>,
     /// The first error writing JSON lines (reported when the run ends).
     pub error: Option<std::io::Error>,
 }
 
+/// What a progress line says about its lane.
+#[derive(Clone, Debug, Default)]
+struct LaneLine {
+    label: String,
+    total: Option<u64>,
+    tokens_per_step: u64,
+}
+
 impl Progress {
     pub fn new(json: bool) -> Self {
-        Progress {
-            json,
-            tty: live_stderr(),
-            label: String::new(),
-            total: None,
-            tokens_per_step: 1,
-            last_draw: None,
-            error: None,
-        }
+        Progress { json, tty: live_stderr(), lanes: Vec::new(), last_draw: None, error: None }
     }
 
     /// Show one event.
@@ -99,12 +97,17 @@ impl Progress {
         }
         match &e.kind {
             EventKind::Start(info) => {
-                self.label = info.label.clone();
-                self.total = match info.budget {
-                    Budget::Steps(n) => Some(info.from_step + n),
-                    _ => None,
+                if self.lanes.len() <= e.lane {
+                    self.lanes.resize(e.lane + 1, LaneLine::default());
+                }
+                self.lanes[e.lane] = LaneLine {
+                    label: info.label.clone(),
+                    total: match info.budget {
+                        Budget::Steps(n) => Some(info.from_step + n),
+                        _ => None,
+                    },
+                    tokens_per_step: (info.batch_size * info.seq_len) as u64,
                 };
-                self.tokens_per_step = (info.batch_size * info.seq_len) as u64;
                 let hardware = match &info.device {
                     Some(device) => format!("on {device}"),
                     None => format!("on {} threads", info.threads),
@@ -125,11 +128,12 @@ impl Progress {
                 );
             }
             EventKind::Step(s) => {
-                let total = self.total.unwrap_or(s.step);
-                let eta = total.saturating_sub(s.step) as f64 * self.tokens_per_step as f64 / s.tokens_per_s.max(1e-9);
+                let lane = self.lanes.get(e.lane).cloned().unwrap_or_default();
+                let total = lane.total.unwrap_or(s.step);
+                let eta = total.saturating_sub(s.step) as f64 * lane.tokens_per_step as f64 / s.tokens_per_s.max(1e-9);
                 let line = format!(
                     "{:<12} step {:>5}/{:<5} loss {:6.3}  {:>9} tok/s  ETA {}",
-                    self.label,
+                    lane.label,
                     s.step,
                     total,
                     s.loss,
@@ -151,7 +155,7 @@ impl Progress {
                 self.end_line();
                 say!(
                     "{:<12} step {:>5}  validation loss {:.3}  perplexity {:.1}  next-word accuracy {:.1}%",
-                    self.label,
+                    self.lanes.get(e.lane).map_or("", |l| l.label.as_str()),
                     v.step,
                     v.report.val_loss,
                     v.report.perplexity,

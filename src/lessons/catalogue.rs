@@ -86,10 +86,13 @@ pub enum Kind {
     /// Pick one of `choices`.
     Quiz,
     /// Commit to a number, then the experiment (`command`) measures it: passes within the
-    /// check's `within`.
+    /// check's `within` or `within_factor`.
     Predict,
     /// Add options to `command` so that its result meets the check.
     Modify,
+    /// Complete a function of the crate `sideways exercise init` writes; hidden tests check it
+    /// against the engine's own layers (see [`super::code`]).
+    Code,
 }
 
 /// A number a command's JSON result must meet: `metric` is a dotted path into it
@@ -102,6 +105,9 @@ pub struct MetricCheck {
     pub above: Option<f64>,
     /// For a prediction: how far from the measurement it may be.
     pub within: Option<f64>,
+    /// For a prediction of a quantity that spans orders of magnitude (FLOPs, seconds): the
+    /// most it may be off by as a factor, either way (2: from half to twice the measurement).
+    pub within_factor: Option<f64>,
 }
 
 /// One exercise.
@@ -121,6 +127,8 @@ pub struct Exercise {
     /// checked).
     pub command: Option<String>,
     pub check: Option<MetricCheck>,
+    /// A code exercise's module: one of [`super::code::CODE`].
+    pub code: Option<String>,
     /// Revealed one at a time.
     #[serde(default)]
     pub hints: Vec<Text>,
@@ -197,6 +205,18 @@ const TEXTS: &[(u32, &str, &str)] = &[
         include_str!("../../lessons/en/04-the-washing-machine.md"),
         include_str!("../../lessons/zh/04-the-washing-machine.md"),
     ),
+    (
+        5,
+        include_str!("../../lessons/en/05-words-as-numbers.md"),
+        include_str!("../../lessons/zh/05-words-as-numbers.md"),
+    ),
+    (
+        6,
+        include_str!("../../lessons/en/06-the-whole-sentence-at-once.md"),
+        include_str!("../../lessons/zh/06-the-whole-sentence-at-once.md"),
+    ),
+    (7, include_str!("../../lessons/en/07-the-race.md"), include_str!("../../lessons/zh/07-the-race.md")),
+    (8, include_str!("../../lessons/en/08-25000-computers.md"), include_str!("../../lessons/zh/08-25000-computers.md")),
 ];
 
 impl Catalogue {
@@ -281,6 +301,11 @@ impl Catalogue {
                         _ => return Err(format!("{at}: `answer` must number one of its {} choices", e.choices.len())),
                     }
                 }
+                Kind::Code => match e.code.as_deref().map(super::code::find) {
+                    Some(Ok(_)) if e.command.is_none() && e.check.is_none() => {}
+                    Some(Err(err)) => return Err(format!("{at}: {err}")),
+                    _ => return Err(format!("{at}: a code exercise names its `code` module and has no command")),
+                },
                 Kind::Predict | Kind::Modify => {
                     if e.command_args().is_empty() {
                         return Err(format!("{at} has no command to run"));
@@ -289,14 +314,16 @@ impl Catalogue {
                         return Err(format!("{at} has no `reference` answer for the tests"));
                     }
                     let Some(c) = &e.check else { return Err(format!("{at} has no check")) };
-                    let bounds = [c.below, c.above, c.within].iter().filter(|b| b.is_some()).count();
+                    let set = |b: &[Option<f64>]| b.iter().filter(|b| b.is_some()).count();
+                    let (limits, tolerances) = (set(&[c.below, c.above]), set(&[c.within, c.within_factor]));
                     let ok = match e.kind {
-                        Kind::Predict => c.within.is_some() && bounds == 1,
-                        _ => c.within.is_none() && bounds >= 1,
+                        Kind::Predict => limits == 0 && tolerances == 1 && c.within_factor.is_none_or(|f| f > 1.0),
+                        _ => limits >= 1 && tolerances == 0,
                     };
                     if !ok {
                         return Err(format!(
-                            "{at}: a predict check has `within`, a modify check `below` and/or `above`"
+                            "{at}: a predict check has `within` or `within_factor` (above 1), a modify check \
+                             `below` and/or `above`"
                         ));
                     }
                 }

@@ -64,8 +64,16 @@ pub fn measured(e: &Exercise, result: &Value, prediction: Option<f64>) -> Result
             let guess = prediction.ok_or_else(|| {
                 Error::config("prediction", "none", "commit to a number first: --answer N, before the experiment runs")
             })?;
-            let within = c.within.expect("a checked predict exercise has `within`");
-            ((guess - value).abs() <= within, format!("within {within} of the measurement"), guess.to_string())
+            let (passed, target) = match (c.within, c.within_factor) {
+                (Some(within), _) => ((guess - value).abs() <= within, format!("within {within} of the measurement")),
+                (None, Some(f)) => {
+                    // Same sign, and the ratio between 1/f and f.
+                    let ratio = guess / value;
+                    (ratio >= 1.0 / f && ratio <= f, format!("within a factor of {f} of the measurement"))
+                }
+                (None, None) => unreachable!("a checked predict exercise has `within` or `within_factor`"),
+            };
+            (passed, target, guess.to_string())
         }
         _ => {
             let below = c.below.is_none_or(|b| value < b);
@@ -125,6 +133,7 @@ mod tests {
             hints: vec![],
             solution: t("because"),
             reference: None,
+            code: None,
         }
     }
 
@@ -136,7 +145,13 @@ mod tests {
         let result: Value = serde_json::json!({"eval": {"val_loss": 1.5}, "models": [{"x": 1}, {"x": 2.5}]});
         assert_eq!(metric(&result, "models.1.x").unwrap(), 2.5);
         assert!(metric(&result, "eval.nope").unwrap_err().to_string().contains("`nope`"));
-        let check = |below, above| MetricCheck { metric: "eval.val_loss".into(), below, above, within: None };
+        let check = |below, above| MetricCheck {
+            metric: "eval.val_loss".into(),
+            below,
+            above,
+            within: None,
+            within_factor: None,
+        };
         assert!(measured(&exercise(Kind::Modify, Some(check(Some(2.0), None))), &result, None).unwrap().passed);
         assert!(!measured(&exercise(Kind::Modify, Some(check(Some(1.2), None))), &result, None).unwrap().passed);
         assert!(!measured(&exercise(Kind::Modify, Some(check(Some(2.0), Some(1.6)))), &result, None).unwrap().passed);
@@ -144,6 +159,10 @@ mod tests {
         assert!(measured(&predict, &result, Some(1.6)).unwrap().passed);
         assert!(!measured(&predict, &result, Some(1.8)).unwrap().passed);
         assert!(measured(&predict, &result, None).is_err(), "a prediction comes first");
+        let factor = exercise(Kind::Predict, Some(MetricCheck { within_factor: Some(2.0), ..check(None, None) }));
+        for (guess, passes) in [(0.75, true), (3.0, true), (0.7, false), (3.1, false), (-1.5, false)] {
+            assert_eq!(measured(&factor, &result, Some(guess)).unwrap().passed, passes, "{guess} against 1.5");
+        }
     }
 
     #[test]

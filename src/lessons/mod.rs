@@ -5,9 +5,11 @@
 //! progress is a small file written atomically ([`progress`]).
 //!
 //! The exercises are data (`lessons/catalogue.toml`): a teacher adds one without writing Rust.
+//! Code exercises are a crate the learner completes ([`code`]).
 
 pub mod catalogue;
 pub mod check;
+pub mod code;
 pub mod experiments;
 pub mod progress;
 

@@ -9,8 +9,11 @@ use ratatui::buffer::Buffer;
 use ratatui::crossterm::event::{self, Event as TermEvent, KeyEventKind};
 
 use super::app::{App, Effect, Message};
+use super::course::{Course, Effect as CourseEffect, Message as CourseMessage};
 use crate::commands::race::{self as race_command, RaceOptions};
+use crate::commands::summary::SummaryOptions;
 use crate::fsio::write_atomically;
+use crate::lessons::experiments;
 use crate::linalg::{Machine, Threads};
 use crate::race::{speedups, LaneResult, Race};
 use crate::train::Control;
@@ -37,9 +40,11 @@ pub fn run(options: &RaceOptions) -> anyhow::Result<()> {
             libc::signal(signal, on_signal as extern "C" fn(libc::c_int) as libc::sighandler_t);
         }
     }
+    let quiet = StderrAside::new();
     let mut terminal = ratatui::try_init()?;
     let result = dashboard(&mut terminal, race);
     ratatui::restore();
+    drop(quiet);
     result
 }
 
@@ -135,6 +140,113 @@ fn dashboard(terminal: &mut ratatui::DefaultTerminal, race: Race) -> anyhow::Res
     }
 }
 
+/// Open the lesson viewer (the caller checked that there is a terminal); experiments run with
+/// `steps` (`None`: each lesson's own) on `threads`. The terminal is restored however it ends.
+pub fn learn(mut course: Course, steps: Option<u64>, threads: usize) -> anyhow::Result<()> {
+    for signal in [libc::SIGTERM, libc::SIGHUP, libc::SIGINT] {
+        // SAFETY: the handler only stores to an atomic, which is async-signal-safe.
+        unsafe {
+            libc::signal(signal, on_signal as extern "C" fn(libc::c_int) as libc::sighandler_t);
+        }
+    }
+    course.color = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let quiet = StderrAside::new();
+    let mut terminal = ratatui::try_init()?;
+    let result = viewer(&mut terminal, course, steps, threads);
+    ratatui::restore();
+    drop(quiet);
+    result
+}
+
+/// Standard error, set aside while a screen is drawn: a library that writes to it (a Vulkan
+/// driver looking for its runtime folder, a panic message) would scribble over the frame. What
+/// was written goes to a temporary file and is written out once the terminal is back.
+struct StderrAside {
+    saved: libc::c_int,
+    file: std::path::PathBuf,
+}
+
+impl StderrAside {
+    /// `None` (stderr left alone) where the file cannot be made.
+    fn new() -> Option<Self> {
+        let file = std::env::temp_dir().join(format!("sideways-stderr-{}.log", std::process::id()));
+        let f = std::fs::File::create(&file).ok()?;
+        use std::os::fd::AsRawFd;
+        // SAFETY: dup and dup2 on descriptors this process owns; `f` stays open across the calls.
+        let saved = unsafe { libc::dup(libc::STDERR_FILENO) };
+        if saved < 0 || unsafe { libc::dup2(f.as_raw_fd(), libc::STDERR_FILENO) } < 0 {
+            return None;
+        }
+        Some(StderrAside { saved, file })
+    }
+}
+
+impl Drop for StderrAside {
+    fn drop(&mut self) {
+        // SAFETY: `saved` is the descriptor `new` duplicated; it is restored, then closed once.
+        unsafe {
+            libc::dup2(self.saved, libc::STDERR_FILENO);
+            libc::close(self.saved);
+        }
+        if let Ok(text) = std::fs::read(&self.file) {
+            use std::io::Write;
+            let _ = std::io::stderr().write_all(&text);
+        }
+        let _ = std::fs::remove_file(&self.file);
+    }
+}
+
+fn viewer(
+    terminal: &mut ratatui::DefaultTerminal,
+    mut course: Course,
+    steps: Option<u64>,
+    threads: usize,
+) -> anyhow::Result<()> {
+    let input = read_input();
+    let (tx, experiment) = channel::<CourseMessage>();
+    let size = terminal.size()?;
+    course.update(CourseMessage::Resize(size.width, size.height));
+    loop {
+        if SIGNALLED.load(Ordering::Relaxed) != 0 {
+            anyhow::bail!("stopped by a signal");
+        }
+        if terminal_gone() {
+            anyhow::bail!("the terminal went away (its window closed or its session ended)");
+        }
+        while let Ok(m) = experiment.try_recv() {
+            course.update(m);
+        }
+        terminal.draw(|f| f.render_widget(&course, f.area()))?;
+        let effects = match input.recv_timeout(FRAME * 2) {
+            Ok(TermEvent::Key(k)) if k.kind == KeyEventKind::Press => course.update(CourseMessage::Key(k)),
+            Ok(TermEvent::Resize(w, h)) => course.update(CourseMessage::Resize(w, h)),
+            Err(RecvTimeoutError::Disconnected) => anyhow::bail!("the terminal's input ended"),
+            _ => Vec::new(),
+        };
+        for effect in effects {
+            match effect {
+                // An experiment still running ends with the process.
+                CourseEffect::Quit => return Ok(()),
+                CourseEffect::Run(lesson) => {
+                    let tx = tx.clone();
+                    let options = SummaryOptions {
+                        steps: steps.unwrap_or(experiments::default_steps(lesson)),
+                        threads,
+                        ..SummaryOptions::default()
+                    };
+                    std::thread::spawn(move || {
+                        let events = tx.clone();
+                        let result = experiments::run(lesson, &options, &mut |e| {
+                            let _ = events.send(CourseMessage::Engine(e));
+                        });
+                        let _ = tx.send(CourseMessage::Finished(result.map_err(|e| e.to_string())));
+                    });
+                }
+            }
+        }
+    }
+}
+
 /// Keys and resizes, read on a thread of their own: a terminal that hangs up makes crossterm's
 /// reader spin on end-of-file, and the loop must still see signals and the hang-up.
 fn read_input() -> Receiver<TermEvent> {
@@ -178,7 +290,13 @@ fn save(app: &App, race: &Race, screen: &Buffer) -> String {
 pub fn screen_text(buf: &Buffer) -> String {
     let mut out = String::new();
     for y in 0..buf.area.height {
-        let line: String = (0..buf.area.width).map(|x| buf[(x, y)].symbol().to_string()).collect();
+        // A wide character (Chinese) fills two cells: the second is not read.
+        let (mut line, mut x) = (String::new(), 0);
+        while x < buf.area.width {
+            let symbol = buf[(x, y)].symbol();
+            line.push_str(symbol);
+            x += (unicode_width::UnicodeWidthStr::width(symbol) as u16).max(1);
+        }
         out.push_str(line.trim_end());
         out.push('\n');
     }
