@@ -4,8 +4,8 @@
 //!
 //! Floors, each using only those listed before it (see `docs/architecture.md`):
 //! [`error`], [`rng`], [`units`], [`fsio`], [`schema`] (foundations) → [`linalg`] → [`gpu`] → [`data`] →
-//! [`embed`] → [`model`] → [`predict`] → [`train`] → [`race`], [`bench`], [`selftest`] → [`commands`] →
-//! [`tui`] → [`cli`].
+//! [`embed`] → [`model`] → [`predict`] → [`train`] → [`race`], [`bench`], [`selftest`], [`dist`] →
+//! [`commands`] → [`lessons`] → [`tui`] → [`cli`].
 
 pub mod error;
 pub mod fsio;
@@ -28,6 +28,7 @@ pub mod predict;
 pub mod train;
 
 pub mod bench;
+pub mod dist;
 pub mod race;
 pub mod selftest;
 

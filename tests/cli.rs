@@ -294,7 +294,7 @@ fn bench_writes_its_tables_and_charts() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{err}");
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("load average") && text.contains("Brent's bound"), "{text}");
+    assert!(text.contains("load average") && text.contains("work and span bound"), "{text}");
     let csv = std::fs::read_to_string(out_dir.join("sweep.csv")).unwrap();
     assert_eq!(csv.lines().count(), 3, "{csv}");
     let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(out_dir.join("sweep.json")).unwrap()).unwrap();

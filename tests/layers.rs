@@ -14,7 +14,7 @@ const FLOORS: &[&[&str]] = &[
     &["model"],
     &["predict"],
     &["train"],
-    &["race", "bench", "selftest"],
+    &["race", "bench", "selftest", "dist"],
     &["commands"],
     &["lessons"],
     &["tui"],

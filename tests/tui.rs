@@ -35,6 +35,7 @@ fn step(step: u64, loss: f32, tps: f64) -> EventKind {
         peak_share: Some(0.6),
         sequential_share: 0.04,
         device: None,
+        sync_seconds: None,
     })
 }
 
@@ -58,6 +59,7 @@ fn start(label: &str, model: ModelKind) -> RunInfo {
         train_tokens: 900_000,
         vocab_size: 4096,
         threads: 1,
+        processes: 1,
         batch_size: 32,
         seq_len: 64,
         from_step: 0,

@@ -1,5 +1,5 @@
 //! The charts of a sweep: speed against threads and against window length, loss against the
-//! clock, and Brent's bound with the measured speed-ups.
+//! clock, and the work and span bound with the measured speed-ups.
 
 use super::plot::{Chart, Series};
 use super::speed::SpeedPoint;
@@ -76,7 +76,7 @@ pub fn charts(r: &SweepResult, span: bool) -> Vec<(&'static str, Chart)> {
             points: c.measured.clone(),
             markers: true,
         }));
-        let title = "Brent's bound: best possible speed-up with P processors".into();
+        let title = "work and span bound: best possible speed-up with P processors".into();
         charts.push(("span", chart(title, "processors P", "speed-up", true, series)));
     }
     charts

@@ -1,5 +1,5 @@
 //! Measurements and the arithmetic that connects them to the article's claims: training speed
-//! over thread counts and window lengths ([`sweep`]), Amdahl's and Brent's laws, the compute
+//! over thread counts and window lengths ([`sweep`]), Amdahl's law and the work and span laws, the compute
 //! calculator, and the charts of it all.
 
 pub mod amdahl;

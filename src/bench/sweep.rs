@@ -1,6 +1,6 @@
 //! Sweeps: training speed over thread counts, GPUs and sequence lengths, and what they mean —
 //! Amdahl's serial fraction per model, where work that grows with the window takes over,
-//! Brent's bound on the speed-up with many more processors than this machine has, and how
+//! The work and span bound on the speed-up with many more processors than this machine has, and how
 //! much faster each model runs on a GPU than on the CPU.
 
 use std::sync::Arc;
@@ -40,7 +40,7 @@ pub struct ModelFit {
     pub fit: AmdahlFit,
 }
 
-/// Brent's bound for one model, with the measured speed-ups beside it.
+/// The work and span bound for one model, with the measured speed-ups beside it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SpanCurve {
     pub model: ModelKind,
@@ -230,7 +230,7 @@ pub fn csv(points: &[SpeedPoint]) -> String {
     out
 }
 
-/// Brent's bound and the measured points as CSV.
+/// The work and span bound and the measured points as CSV.
 pub fn span_csv(curves: &[SpanCurve]) -> String {
     let mut out = String::from("model,seq_len,processors,brent_max_speedup,measured_speedup\n");
     for c in curves {

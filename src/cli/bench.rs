@@ -35,7 +35,7 @@ pub struct BenchArgs {
     /// Corpus (the standard benchmark uses tinyshakespeare.txt) [default: the embedded corpus]
     #[arg(long)]
     pub corpus: Option<PathBuf>,
-    /// Also chart Brent's bound T_P ≥ max(W/P, S) from P = 1 to 25,000 processors
+    /// Also chart the work and span bound T_P ≥ max(W/P, S) from P = 1 to 25,000 processors
     #[arg(long)]
     pub span: bool,
     /// Write sweep.csv, sweep.json, span.csv and the charts (SVG and PNG) into this folder
@@ -201,7 +201,7 @@ fn reading(r: &SweepResult, span: bool) -> String {
         for c in &r.span {
             let measured: Vec<String> = c.measured.iter().map(|(p, s)| format!("{s:.2}x on {p:.0}")).collect();
             out.push_str(&format!(
-                "Brent's bound, {} at T = {}: work {:.2e} FLOPs per step, span {:.2e} → at most {:.0}x on 25,000 processors (W/S = {:.0}); measured here: {}\n",
+                "work and span bound, {} at T = {}: work {:.2e} FLOPs per step, span {:.2e} → at most {:.0}x on 25,000 processors (W/S = {:.0}); measured here: {}\n",
                 c.model,
                 c.seq_len,
                 c.work,

@@ -30,7 +30,7 @@ pub struct LearnArgs {
     #[arg(long)]
     pub threads: Option<usize>,
     /// With --run: print the experiment's result as JSON
-    #[arg(long)]
+    #[arg(long, requires = "run")]
     pub json: bool,
     /// en or zh [default: from the locale]
     #[arg(long)]

@@ -1,8 +1,9 @@
 //! What `sideways learn N --run` prints: each lesson's experiment in a few lines and tables.
 
 use crate::embed::query::Scored;
-use crate::lessons::experiments::{Experiment, Projected, SameBudget, WholeSentence, WordsAsNumbers, PROCESSORS};
-use crate::model::ModelKind;
+use crate::lessons::experiments::{
+    Experiment, OneThreadStep, Projected, SameBudget, WholeSentence, WordsAsNumbers, PROCESSORS,
+};
 use crate::train::Budget;
 use crate::units::thousands;
 
@@ -113,8 +114,7 @@ pub fn describe(r: &Experiment) -> String {
                     f.fit.speedup(f64::INFINITY)
                 ));
             }
-            let ratios: Vec<_> = w.sweep.span.iter().map(|c| (c.model, c.work / c.span)).collect();
-            out.push_str(&projection(&w.projection, &ratios));
+            out.push_str(&projection(&w.projection, &w.measured));
             out
         }
         Experiment::WordsAsNumbers(w) => words_as_numbers(w),
@@ -128,19 +128,20 @@ fn pct(x: f64) -> String {
     format!("{:.1}%", 100.0 * x)
 }
 
-/// The Brent projection table, one row per model with its W/S in `ratios`.
-fn projection(rows: &[Projected], ratios: &[(ModelKind, f64)]) -> String {
-    let mut out = String::from("\nPROJECTED, not measured: this machine's one-thread step × max(W/P, S) / W (Brent)\n");
+/// The projection table: one row per measured model, with its W/S.
+fn projection(rows: &[Projected], measured: &[OneThreadStep]) -> String {
+    let mut out =
+        String::from("\nPROJECTED, not measured: this machine's one-thread step × max(W/P, S) / W (work and span)\n");
     out.push_str(&format!("  {:<12}", "processors"));
     for p in PROCESSORS {
         out.push_str(&format!(" {:>10}", thousands(p)));
     }
-    for &(model, ratio) in ratios {
-        out.push_str(&format!("\n  {:<12}", model.name()));
-        for p in rows.iter().filter(|p| p.model == model) {
+    for m in measured {
+        out.push_str(&format!("\n  {:<12}", m.model.name()));
+        for p in rows.iter().filter(|p| p.model == m.model) {
             out.push_str(&format!(" {:>8.2}ms", p.step_ms));
         }
-        out.push_str(&format!("   (W/S = {ratio:.0})"));
+        out.push_str(&format!("   (W/S = {:.0})", m.parallelism()));
     }
     out.push('\n');
     out
@@ -254,13 +255,6 @@ fn same_budget(r: &SameBudget) -> String {
         "\nlowest validation loss: {} · most tokens/s: {} · first to finish: {}\n",
         r.lowest_val_loss, r.most_tokens_per_s, r.shortest_time
     ));
-    let ratios: Vec<_> = r
-        .race
-        .lanes
-        .iter()
-        .filter(|l| l.run.threads == 1 && l.run.device.is_none())
-        .map(|l| (l.run.model, l.run.work / l.run.span))
-        .collect();
-    out.push_str(&projection(&r.projection, &ratios));
+    out.push_str(&projection(&r.projection, &r.measured));
     out
 }

@@ -108,9 +108,10 @@ impl Progress {
                     },
                     tokens_per_step: (info.batch_size * info.seq_len) as u64,
                 };
-                let hardware = match &info.device {
-                    Some(device) => format!("on {device}"),
-                    None => format!("on {} threads", info.threads),
+                let hardware = match (&info.device, info.processes) {
+                    (Some(device), _) => format!("on {device}"),
+                    (None, 1) => format!("on {} threads", info.threads),
+                    (None, n) => format!("on {n} processes of {} threads, sharing each step", info.threads),
                 };
                 say!(
                     "{}: {} parameters, corpus {} ({} training tokens, {} words), {hardware}, from step {}",
@@ -131,8 +132,9 @@ impl Progress {
                 let lane = self.lanes.get(e.lane).cloned().unwrap_or_default();
                 let total = lane.total.unwrap_or(s.step);
                 let eta = total.saturating_sub(s.step) as f64 * lane.tokens_per_step as f64 / s.tokens_per_s.max(1e-9);
+                let sum = s.sync_seconds.map_or(String::new(), |t| format!("  gradient sum {:.1} ms", 1e3 * t));
                 let line = format!(
-                    "{:<12} step {:>5}/{:<5} loss {:6.3}  {:>9} tok/s  ETA {}",
+                    "{:<12} step {:>5}/{:<5} loss {:6.3}  {:>9} tok/s  ETA {}{sum}",
                     lane.label,
                     s.step,
                     total,

@@ -40,6 +40,10 @@ pub struct TrainArgs {
     /// Print JSON lines on stdout (the events, then the result) instead of a progress line
     #[arg(long)]
     pub json: bool,
+    /// Share every step with the other processes of an MPI run, started with `mpirun -n N` (a
+    /// build with --features mpi); each process's --threads defaults to its share of the cores
+    #[arg(long)]
+    pub data_parallel: bool,
     #[command(flatten)]
     pub data: DataArgs,
     #[command(flatten)]
@@ -94,6 +98,9 @@ pub fn run(a: &TrainArgs) -> anyhow::Result<()> {
         resume: a.resume.clone(),
         embeddings: a.embeddings.clone(),
     };
+    if a.data_parallel {
+        return data_parallel(options, a.json, a.run.threads.is_some());
+    }
     let mut progress = Progress::new(a.json);
     let result = train(&options, &mut |e| progress.event(&e))?;
     progress.finish()?;
@@ -101,4 +108,45 @@ pub fn run(a: &TrainArgs) -> anyhow::Result<()> {
         output::result("train", &result)?;
     }
     Ok(())
+}
+
+/// Train as one of the processes of an MPI run: process 0 prints and writes checkpoints; an error
+/// on any process stops them all.
+#[cfg(feature = "mpi")]
+fn data_parallel(mut options: TrainOptions, json: bool, threads_given: bool) -> anyhow::Result<()> {
+    use crate::commands::train::train_shared;
+    use crate::dist::{local_processes, Mpi};
+    let mpi = Mpi::start()?;
+    if !threads_given {
+        // The processes on this host share its cores.
+        options.threads = (crate::linalg::Threads::available() / local_processes()).max(1);
+    }
+    let (rank, size) = (mpi.rank(), mpi.size());
+    let mut progress = Progress::new(json);
+    let result = train_shared(&options, Some(Box::new(mpi.sync())), &mut |e| {
+        if rank == 0 {
+            progress.event(&e)
+        }
+    });
+    match result {
+        Ok(result) if rank == 0 => {
+            progress.finish()?;
+            if json {
+                output::result("train", &result)?;
+            }
+            Ok(())
+        }
+        Ok(_) => Ok(()),
+        Err(e) if size > 1 => {
+            // The others would wait for this process in their next all-reduce: stop them all.
+            eprintln!("error (process {rank} of {size}): {e}");
+            mpi.abort(1)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[cfg(not(feature = "mpi"))]
+fn data_parallel(_: TrainOptions, _: bool, _: bool) -> anyhow::Result<()> {
+    Err(crate::error::Error::config("--data-parallel", "in this build", crate::dist::HOW_TO_BUILD).into())
 }

@@ -1,5 +1,5 @@
 //! `sideways bench`: training speed over threads, GPUs and window lengths, Amdahl fits, where
-//! work that grows with the window takes over, Brent's bound, GPU/CPU ratios; tables, CSV, JSON
+//! work that grows with the window takes over, the work and span bound, GPU/CPU ratios; tables, CSV, JSON
 //! and charts.
 
 use std::path::{Path, PathBuf};
@@ -33,7 +33,7 @@ pub struct BenchOptions {
     pub seq_lens: Vec<usize>,
     pub tokens_per_step: usize,
     pub corpus: Option<PathBuf>,
-    /// Also chart Brent's bound.
+    /// Also chart the work and span bound.
     pub span: bool,
     /// Write sweep.csv (as points land), span.csv, sweep.json and the charts here.
     pub out: Option<PathBuf>,

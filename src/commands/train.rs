@@ -10,7 +10,9 @@ use crate::error::{Error, Result};
 use crate::gpu::{self, GpuChoice};
 use crate::linalg::Threads;
 use crate::model::{self, ModelConfig, ModelKind, SizeOverrides};
-use crate::train::{Budget, Checkpoint, Event, EventKind, LrSchedule, Run, RunConfig, RunResult, TrainConfig, Trainer};
+use crate::train::{
+    Budget, Checkpoint, Event, EventKind, GradientSync, LrSchedule, Run, RunConfig, RunResult, TrainConfig, Trainer,
+};
 
 /// What to train, on what, for how long.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -71,13 +73,25 @@ pub struct TrainResult {
 
 /// Train as `o` says, reporting events to `emit`.
 pub fn train(o: &TrainOptions, emit: &mut dyn FnMut(Event)) -> Result<TrainResult> {
+    train_shared(o, None, emit)
+}
+
+/// Train as `o` says, sharing every step with the processes of `sync` when given (data
+/// parallelism: each process runs this with the same options; only process 0 writes
+/// checkpoints).
+pub fn train_shared(
+    o: &TrainOptions,
+    sync: Option<Box<dyn GradientSync>>,
+    emit: &mut dyn FnMut(Event),
+) -> Result<TrainResult> {
+    let writer = sync.as_ref().is_none_or(|s| s.rank() == 0);
     // A GPU run drives the device from one host thread.
     let (threads, gpu) = match o.device {
         None => (Threads::new(o.threads)?, None),
         Some(choice) => (Threads::new(1)?, Some(gpu::open(choice)?)),
     };
     // A checkpoint that cannot be written is found now, not after the training.
-    if let Some(path) = &o.save {
+    if let Some(path) = o.save.as_ref().filter(|_| writer) {
         crate::fsio::check_writable(path)?;
     }
     let corpus = Corpus::from_option(o.corpus.as_deref())?;
@@ -124,7 +138,11 @@ pub fn train(o: &TrainOptions, emit: &mut dyn FnMut(Event)) -> Result<TrainResul
             Trainer::new(model, std::sync::Arc::new(data), o.train, threads)?
         }
     };
-    let save = o.save.clone().or_else(|| o.resume.clone());
+    let mut trainer = trainer;
+    if let Some(sync) = sync {
+        trainer.share_steps(sync)?;
+    }
+    let save = o.save.clone().or_else(|| o.resume.clone()).filter(|_| writer);
     let budget = Budget::Steps(o.steps.saturating_sub(trainer.steps_done()));
     let config = RunConfig {
         eval_every: o.eval_every,

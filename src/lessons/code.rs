@@ -64,8 +64,25 @@ pub fn engine_source() -> PathBuf {
 fn manifest(package: &str, engine: &Path, extra: &str) -> String {
     format!(
         "[package]\nname = \"{package}\"\nversion = \"0.1.0\"\nedition = \"2021\"\npublish = false\n\n\
-         [dependencies]\nsideways = {{ path = {engine:?}, default-features = false }}\n{extra}\n[workspace]\n"
+         [dependencies]\nsideways = {{ path = {}, default-features = false }}\n{extra}\n[workspace]\n",
+        toml_string(&engine.display().to_string())
     )
+}
+
+/// `text` as a TOML basic string: quoted, with backslashes, quotes and control characters
+/// escaped (a folder's name may hold any of them).
+fn toml_string(text: &str) -> String {
+    let mut out = String::from("\"");
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if c.is_control() => out.push_str(&format!("\\u{:04X}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
 }
 
 /// Write the learner's crate into `dir`, depending on the sideways source at `engine`; the

@@ -81,8 +81,10 @@ pub trait ModelSpec {
 /// The unit of parallel work is one word's computation in one layer: different windows,
 /// different words of a layer that reads them all at once, different heads can run on different
 /// processors; one word's products in one layer are not split further. The span is then the
-/// work along the longest chain of such units that must wait for each other. By Brent's theorem
-/// P processors need at least max(W/P, S), so W/S bounds the speed-up.
+/// work along the longest chain of such units that must wait for each other. P processors need
+/// at least max(W/P, S) (the work and span laws), so W/S bounds the speed-up; by Brent's theorem
+/// a schedule that never idles a processor while work is ready needs at most W/P + S, within a
+/// factor of two of that bound.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct WorkSpan {
     /// FLOPs of the whole step.
@@ -94,7 +96,7 @@ pub struct WorkSpan {
 }
 
 impl WorkSpan {
-    /// Brent's bound on the speed-up over one processor with `p` processors: W / max(W/p, S).
+    /// The work and span bound on the speed-up over one processor with `p` processors: W / max(W/p, S).
     pub fn max_speedup(&self, p: f64) -> f64 {
         self.work / (self.work / p).max(self.span)
     }

@@ -63,8 +63,11 @@ pub struct RunInfo {
     pub corpus: String,
     pub train_tokens: usize,
     pub vocab_size: usize,
-    /// CPU threads (a GPU run's one host thread).
+    /// CPU threads (a GPU run's one host thread), in each process.
     pub threads: usize,
+    /// Processes sharing each step (data parallelism; 1 for a run of its own).
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub processes: usize,
     /// The GPU it trains on, as `sideways devices` describes it (`None`: the CPU).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device: Option<String>,
@@ -115,6 +118,10 @@ pub struct StepMetrics {
     /// On a GPU: the step's kernel dispatches and device time.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device: Option<DeviceStep>,
+    /// With data parallelism: seconds of the step spent summing gradients with the other
+    /// processes (the all-reduce, with the wait for the slowest).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sync_seconds: Option<f64>,
 }
 
 /// A validation pass.
@@ -153,4 +160,12 @@ pub enum Control {
     },
     /// Sample predictions after these words from now on.
     SetPrompt(String),
+}
+
+fn one() -> usize {
+    1
+}
+
+fn is_one(n: &usize) -> bool {
+    *n == 1
 }

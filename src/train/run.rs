@@ -265,6 +265,7 @@ impl Run {
             train_tokens: self.trainer.data().train.len(),
             vocab_size: self.trainer.data().vocab.len(),
             threads,
+            processes: self.trainer.processes(),
             device: self.device(),
             batch_size: t.batch_size,
             seq_len: t.seq_len,
@@ -349,6 +350,7 @@ impl Run {
             peak_share: self.config.peak_gflops.map(|p| gflops / p),
             sequential_share: self.sequential_share,
             device: r.device,
+            sync_seconds: r.sync_seconds,
         };
         self.emit(emit, EventKind::Step(metrics));
         let every = |n: u64| n > 0 && r.step.is_multiple_of(n);

@@ -7,10 +7,11 @@ use std::time::Instant;
 use serde::{Deserialize, Serialize};
 
 use super::schedule::LrSchedule;
+use super::sync::{fingerprint, share, GradientSync};
 use crate::data::{eval_windows, Batcher, Dataset};
 use crate::error::{Error, Result};
 use crate::linalg::{machine, Exec, Threads};
-use crate::model::{AdamWConfig, LanguageModel, EMBEDDING};
+use crate::model::{AdamWConfig, Buffer, LanguageModel, EMBEDDING};
 
 /// Everything about a run except the model's sizes.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -91,6 +92,8 @@ pub struct StepReport {
     pub tokens: usize,
     /// What the step did on a GPU (`None` on the CPU).
     pub device: Option<DeviceStep>,
+    /// Seconds of the step spent summing gradients with the other processes (data parallelism).
+    pub sync_seconds: Option<f64>,
 }
 
 /// A training step on a GPU.
@@ -135,6 +138,8 @@ pub struct Trainer {
     threads: Threads,
     inputs: Vec<u32>,
     targets: Vec<u32>,
+    /// Data parallelism: the other processes, and a buffer for the gradients' sum.
+    sync: Option<(Box<dyn GradientSync>, Vec<f32>)>,
 }
 
 impl Trainer {
@@ -198,7 +203,7 @@ impl Trainer {
         }
         model.store_mut().set_frozen(config.freeze_embeddings.then_some(EMBEDDING))?;
         let n = config.tokens_per_step();
-        Ok(Trainer { model, config, data, batcher, threads, inputs: vec![0; n], targets: vec![0; n] })
+        Ok(Trainer { model, config, data, batcher, threads, inputs: vec![0; n], targets: vec![0; n], sync: None })
     }
 
     /// Number of steps completed (a resumed run counts the earlier ones).
@@ -233,6 +238,26 @@ impl Trainer {
         self.threads = threads;
     }
 
+    /// Share every step with the other processes of `sync` (data parallelism): this process
+    /// trains on its share of each batch's windows and the gradients are summed before the
+    /// update. First checks that every process starts from the same configuration, vocabulary
+    /// and weights.
+    pub fn share_steps(&mut self, mut sync: Box<dyn GradientSync>) -> Result<()> {
+        let config = serde_json::to_vec(&self.config).expect("a training configuration serialises");
+        let words = self.data.vocab.words().join("\n");
+        let values = self.model.store().to_vec(Buffer::Values);
+        let values: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+        sync.agree(fingerprint(&[&config, words.as_bytes(), &values]))?;
+        let grads = vec![0.0; self.model.store().layout().len()];
+        self.sync = Some((sync, grads));
+        Ok(())
+    }
+
+    /// The number of processes sharing each step (1 without data parallelism).
+    pub fn processes(&self) -> usize {
+        self.sync.as_ref().map_or(1, |s| s.0.size())
+    }
+
     /// Run one training step.
     pub fn step(&mut self) -> StepReport {
         let start = Instant::now();
@@ -247,32 +272,57 @@ impl Trainer {
             g.start_timer();
             g.dispatches()
         });
-        let (loss, grad_norm) = self.threads.install(|exec| {
+        // With data parallelism this process trains on its share of the windows; each window's
+        // gradient still carries the weight 1/b of the whole batch, so the shares add up.
+        let (first, end) = match &self.sync {
+            Some((s, _)) => share(b, s.rank(), s.size()),
+            None => (0, b),
+        };
+        let mut loss = self.threads.install(|exec| {
             model.store_mut().zero_grad();
             let mut loss = 0.0f64;
-            // Micro-batch k takes windows [k·b/parts, (k+1)·b/parts): sizes differ by at most one.
+            // Micro-batch k takes windows [k·n/parts, (k+1)·n/parts) of this process's n: sizes
+            // differ by at most one.
+            let n = end - first;
             for k in 0..parts {
-                let (first, end) = (k * b / parts, (k + 1) * b / parts);
-                let (rows, share) = (end - first, (end - first) as f64 / b as f64);
-                let window = first * t..end * t;
+                let (from, to) = (first + k * n / parts, first + (k + 1) * n / parts);
+                if from == to {
+                    continue;
+                }
+                let (rows, share) = (to - from, (to - from) as f64 / b as f64);
+                let window = from * t..to * t;
                 model.forward(&inputs[window.clone()], Some(&targets[window]), rows, t, exec);
                 model.backward(share as f32, exec);
-                if parts > 1 {
+                if parts > 1 || n < b {
                     loss += model.read_loss() as f64 * share;
                 }
             }
+            loss
+        });
+        let mut sync_seconds = None;
+        if let Some((sync, grads)) = &mut self.sync {
+            let summing = Instant::now();
+            let store = model.store_mut();
+            store.read(Buffer::Grads, 0, grads);
+            sync.sum(grads);
+            store.write(Buffer::Grads, 0, grads);
+            loss = sync.sum_f64(loss);
+            sync_seconds = Some(summing.elapsed().as_secs_f64());
+        }
+        let whole = parts == 1 && end - first == b;
+        let (loss, grad_norm) = self.threads.install(|exec| {
             let store = model.store_mut();
             store.clip_grads(optimizer.clip);
             store.adamw_step(optimizer, lr, exec);
             // Read back last: a device model runs the whole step before anything comes back.
-            let loss = if parts > 1 { loss as f32 } else { model.read_loss() };
+            let loss = if whole { model.read_loss() } else { loss as f32 };
             (loss, model.store().read_grad_norm())
         });
         let seconds = start.elapsed().as_secs_f64();
         let device = gpu
             .zip(dispatched)
             .map(|(g, before)| DeviceStep { dispatches: g.dispatches() - before, gpu_seconds: g.stop_timer() });
-        StepReport { step, loss, lr, grad_norm, seconds, tokens: b * t, device }
+        StepReport { step, loss, lr, grad_norm, seconds, tokens: b * t, device, sync_seconds }
     }
 
     /// Loss, perplexity and next-word accuracy over every non-overlapping validation window.

@@ -2,14 +2,13 @@
 //! architecture, as the dashboard's [`super::app`]). A lesson's text is shown beside its live
 //! experiment, drawn with the dashboard's own widgets (its lanes are a dashboard [`App`] fed the
 //! same engine events); lessons 4 and 7 add a "what if" view that projects the measured step to
-//! P processors, which the learner moves with + and −.
+//! P processors (see `lessons::experiments::projection`), which the learner moves with + and −.
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::app::{App, LaneView};
-use crate::lessons::experiments::{Experiment, PROCESSORS};
+use crate::lessons::experiments::{Experiment, OneThreadStep, PROCESSORS};
 use crate::lessons::{Catalogue, Lang, Progress};
-use crate::model::ModelKind;
 use crate::train::{Event, EventKind};
 
 /// Turns an experiment's result into the lines `sideways learn N --run` prints (the command
@@ -34,23 +33,6 @@ pub enum Effect {
     Run(u32),
 }
 
-/// A model's measured one-thread step, for the "what if" view.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Measured {
-    pub model: ModelKind,
-    pub step_ms: f64,
-    pub work: f64,
-    pub span: f64,
-    pub tokens: f64,
-}
-
-impl Measured {
-    /// Brent's bound: the one-thread step × max(W/P, S) / W.
-    pub fn projected_ms(&self, processors: f64) -> f64 {
-        self.step_ms * (self.work / processors).max(self.span) / self.work
-    }
-}
-
 /// A lesson's experiment: live while it runs, then its result.
 pub struct ExperimentView {
     pub lesson: u32,
@@ -60,8 +42,8 @@ pub struct ExperimentView {
     pub notes: Vec<String>,
     /// The result as text, or the error.
     pub result: Option<Result<String, String>>,
-    /// Lessons 4 and 7: each model's measured one-thread step.
-    pub measured: Vec<Measured>,
+    /// Lessons 4 and 7: each model's measured one-thread step, for the "what if" view.
+    pub measured: Vec<OneThreadStep>,
     /// First line of the result shown (it scrolls with [ and ]).
     pub scroll: usize,
 }
@@ -168,6 +150,8 @@ impl Course {
             KeyCode::Char('r') => return self.run(),
             _ => {}
         }
+        // Scrolling stops at the end, so that the way back is as long as the way there.
+        self.scroll = self.scroll.min(super::course_view::last_scroll(self));
         Vec::new()
     }
 
@@ -180,7 +164,8 @@ impl Course {
 
     fn scroll_result(&mut self, by: isize) {
         if let Some(e) = self.experiment.as_mut() {
-            e.scroll = e.scroll.saturating_add_signed(by);
+            let lines = e.result.as_ref().and_then(|r| r.as_ref().ok()).map_or(0, |t| t.lines().count());
+            e.scroll = e.scroll.saturating_add_signed(by).min(lines.saturating_sub(1));
         }
     }
 
@@ -213,30 +198,7 @@ impl Course {
     fn finished(&mut self, result: Result<Experiment, String>) {
         let describe = self.describe;
         let Some(x) = self.experiment.as_mut() else { return };
-        x.measured = match &result {
-            Ok(Experiment::WashingMachine(w)) => w
-                .sweep
-                .span
-                .iter()
-                .filter_map(|c| {
-                    let one = w.sweep.points.iter().find(|p| p.model == c.model && p.threads == 1)?;
-                    let tokens = one.batch as f64 * one.seq_len as f64;
-                    Some(Measured { model: c.model, step_ms: one.step_ms, work: c.work, span: c.span, tokens })
-                })
-                .collect(),
-            Ok(Experiment::SameBudget(r)) => r
-                .race
-                .lanes
-                .iter()
-                .filter(|l| l.run.threads == 1 && l.run.device.is_none())
-                .filter_map(|l| {
-                    let tokens = (r.race.train.batch_size * r.race.train.seq_len) as f64;
-                    let step_ms = l.run.step_seconds? * 1e3;
-                    Some(Measured { model: l.run.model, step_ms, work: l.run.work, span: l.run.span, tokens })
-                })
-                .collect(),
-            _ => Vec::new(),
-        };
+        x.measured = result.as_ref().map_or(Vec::new(), |r| r.one_thread_steps().to_vec());
         self.status = match &result {
             Ok(_) => format!("lesson {}'s experiment is done", x.lesson),
             Err(_) => format!("lesson {}'s experiment failed", x.lesson),
@@ -265,6 +227,13 @@ mod tests {
         c.update(key(KeyCode::Down));
         c.update(key(KeyCode::Down));
         assert_eq!(c.scroll, 2);
+        for _ in 0..1000 {
+            c.update(key(KeyCode::PageDown));
+        }
+        let end = c.scroll;
+        assert!(end > 2 && end < 200, "scrolling stops at the end of the lesson: {end}");
+        c.update(key(KeyCode::Up));
+        assert_eq!(c.scroll, end - 1, "and the first key back moves back");
         c.update(key(KeyCode::Right));
         assert_eq!((c.lesson_id(), c.scroll), (3, 0), "a new lesson starts at its top");
         c.update(key(KeyCode::Char('8')));
@@ -294,8 +263,9 @@ mod tests {
     }
 
     #[test]
-    fn the_what_if_view_projects_by_brents_bound() {
-        let m = Measured { model: "rnn".parse().unwrap(), step_ms: 10.0, work: 1000.0, span: 10.0, tokens: 2048.0 };
+    fn the_what_if_view_projects_by_the_work_and_span_bound() {
+        let m =
+            OneThreadStep { model: "rnn".parse().unwrap(), step_ms: 10.0, work: 1000.0, span: 10.0, tokens: 2048.0 };
         assert_eq!(m.projected_ms(1.0), 10.0);
         assert_eq!(m.projected_ms(10.0), 1.0);
         assert_eq!(m.projected_ms(25_000.0), 0.1, "never below the span");

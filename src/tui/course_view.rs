@@ -20,37 +20,68 @@ const LIST_FROM: u16 = 110;
 /// From this width the experiment sits beside the text, below it otherwise.
 const SIDE_BY_SIDE_FROM: u16 = 140;
 
+/// Where each part of the screen goes.
+struct Areas {
+    title: Rect,
+    list: Option<Rect>,
+    text: Rect,
+    experiment: Option<Rect>,
+    footer: Rect,
+}
+
+fn areas(c: &Course, area: Rect) -> Areas {
+    let [title, body, footer] =
+        Layout::vertical([Constraint::Length(1), Constraint::Min(3), Constraint::Length(1)]).areas(area);
+    let (list, body) = if area.width >= LIST_FROM {
+        let [list, rest] = Layout::horizontal([Constraint::Length(LIST_WIDTH), Constraint::Min(20)]).areas(body);
+        (Some(list), rest)
+    } else {
+        (None, body)
+    };
+    let (text, experiment) = match c.shown_experiment() {
+        None => (body, None),
+        Some(_) => {
+            let [text, panel] = if area.width >= SIDE_BY_SIDE_FROM {
+                Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(body)
+            } else {
+                Layout::vertical([Constraint::Percentage(40), Constraint::Percentage(60)]).areas(body)
+            };
+            (text, Some(panel))
+        }
+    };
+    Areas { title, list, text, experiment, footer }
+}
+
+/// The lesson's text laid out for `area` (a column of margin on each side).
+fn text_lines(c: &Course, area: Rect) -> Vec<Line<'static>> {
+    let text = c.course.text(c.lesson_id(), c.lang).unwrap_or("(this lesson has no text yet)");
+    markdown::lines(text, usize::from(area.width.saturating_sub(2)), Styles::new(c.color))
+}
+
+/// The largest useful scroll of the lesson's text on a screen of `c.size`: its last line at the
+/// bottom.
+pub(super) fn last_scroll(c: &Course) -> usize {
+    let text = areas(c, Rect::new(0, 0, c.size.0, c.size.1)).text;
+    text_lines(c, text).len().saturating_sub(usize::from(text.height))
+}
+
 impl Widget for &Course {
     fn render(self, area: Rect, buf: &mut Buffer) {
-        let [title, body, footer] =
-            Layout::vertical([Constraint::Length(1), Constraint::Min(3), Constraint::Length(1)]).areas(area);
-        title_bar(self, title, buf);
-        footer_bar(self, footer, buf);
-        let body = if area.width >= LIST_FROM {
-            let [list, rest] = Layout::horizontal([Constraint::Length(LIST_WIDTH), Constraint::Min(20)]).areas(body);
+        let a = areas(self, area);
+        title_bar(self, a.title, buf);
+        footer_bar(self, a.footer, buf);
+        if let Some(list) = a.list {
             lesson_list(self, list, buf);
-            rest
-        } else {
-            body
-        };
-        match self.shown_experiment() {
-            None => lesson_text(self, body, buf),
-            Some(x) => {
-                let [text, panel] = if area.width >= SIDE_BY_SIDE_FROM {
-                    Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(body)
-                } else {
-                    Layout::vertical([Constraint::Percentage(40), Constraint::Percentage(60)]).areas(body)
-                };
-                lesson_text(self, text, buf);
-                experiment(self, x, panel, buf);
-            }
+        }
+        lesson_text(self, a.text, buf);
+        if let (Some(x), Some(panel)) = (self.shown_experiment(), a.experiment) {
+            experiment(self, x, panel, buf);
         }
         if self.help {
             help(self, area, buf);
         }
     }
 }
-
 fn accent(c: &Course) -> Style {
     if c.color {
         Style::default().fg(Color::Yellow)
@@ -100,10 +131,7 @@ fn lesson_list(c: &Course, area: Rect, buf: &mut Buffer) {
 }
 
 fn lesson_text(c: &Course, area: Rect, buf: &mut Buffer) {
-    let id = c.lesson_id();
-    let text = c.course.text(id, c.lang).unwrap_or("(this lesson has no text yet)");
-    let width = usize::from(area.width.saturating_sub(2));
-    let lines = markdown::lines(text, width, Styles::new(c.color));
+    let lines = text_lines(c, area);
     let height = usize::from(area.height);
     let top = c.scroll.min(lines.len().saturating_sub(height));
     let shown: Vec<Line> = lines.into_iter().skip(top).take(height).collect();
@@ -198,8 +226,9 @@ fn help(c: &Course, area: Rect, buf: &mut Buffer) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::lessons::experiments::OneThreadStep;
     use crate::lessons::{Catalogue, Progress};
-    use crate::tui::course::{Measured, Message};
+    use crate::tui::course::Message;
     use crate::tui::runtime::screen_text;
 
     fn draw(c: &Course, w: u16, h: u16) -> String {
@@ -243,7 +272,7 @@ mod tests {
         let screen = draw(&c, 160, 40);
         assert!(screen.contains("8 25,000 computers") && screen.contains("lesson 4 experiment: running"), "{screen}");
         c.update(Message::Finished(Err("stopped".into())));
-        c.experiment.as_mut().unwrap().measured = vec![Measured {
+        c.experiment.as_mut().unwrap().measured = vec![OneThreadStep {
             model: "transformer".parse().unwrap(),
             step_ms: 100.0,
             work: 2048.0,

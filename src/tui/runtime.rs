@@ -34,17 +34,26 @@ extern "C" fn on_signal(signal: libc::c_int) {
 /// race (shown after the terminal is back), a panic, or SIGTERM, SIGHUP or SIGINT.
 pub fn run(options: &RaceOptions) -> anyhow::Result<()> {
     let race = race_command::prepare(options)?;
+    on_screen(|terminal| dashboard(terminal, race))
+}
+
+/// Run `draw` on the terminal's alternate screen: signals are caught (the loops look at
+/// [`SIGNALLED`]), standard error is set aside while the screen is drawn, and the terminal is
+/// restored however `draw` ends.
+fn on_screen(draw: impl FnOnce(&mut ratatui::DefaultTerminal) -> anyhow::Result<()>) -> anyhow::Result<()> {
     for signal in [libc::SIGTERM, libc::SIGHUP, libc::SIGINT] {
         // SAFETY: the handler only stores to an atomic, which is async-signal-safe.
         unsafe {
             libc::signal(signal, on_signal as extern "C" fn(libc::c_int) as libc::sighandler_t);
         }
     }
-    let quiet = StderrAside::new();
-    let mut terminal = ratatui::try_init()?;
-    let result = dashboard(&mut terminal, race);
-    ratatui::restore();
-    drop(quiet);
+    let aside = StderrAside::new();
+    let result = ratatui::try_init().map_err(anyhow::Error::from).and_then(|mut terminal| {
+        let result = draw(&mut terminal);
+        ratatui::restore();
+        result
+    });
+    drop(aside);
     result
 }
 
@@ -143,38 +152,36 @@ fn dashboard(terminal: &mut ratatui::DefaultTerminal, race: Race) -> anyhow::Res
 /// Open the lesson viewer (the caller checked that there is a terminal); experiments run with
 /// `steps` (`None`: each lesson's own) on `threads`. The terminal is restored however it ends.
 pub fn learn(mut course: Course, steps: Option<u64>, threads: usize) -> anyhow::Result<()> {
-    for signal in [libc::SIGTERM, libc::SIGHUP, libc::SIGINT] {
-        // SAFETY: the handler only stores to an atomic, which is async-signal-safe.
-        unsafe {
-            libc::signal(signal, on_signal as extern "C" fn(libc::c_int) as libc::sighandler_t);
-        }
-    }
     course.color = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-    let quiet = StderrAside::new();
-    let mut terminal = ratatui::try_init()?;
-    let result = viewer(&mut terminal, course, steps, threads);
-    ratatui::restore();
-    drop(quiet);
-    result
+    on_screen(|terminal| viewer(terminal, course, steps, threads))
 }
 
 /// Standard error, set aside while a screen is drawn: a library that writes to it (a Vulkan
 /// driver looking for its runtime folder, a panic message) would scribble over the frame. What
-/// was written goes to a temporary file and is written out once the terminal is back.
+/// was written goes to a private temporary file, written out once the terminal is back.
 struct StderrAside {
     saved: libc::c_int,
-    file: std::path::PathBuf,
+    file: std::fs::File,
 }
 
 impl StderrAside {
-    /// `None` (stderr left alone) where the file cannot be made.
+    /// `None` (stderr left alone) where the file cannot be made or the descriptors moved.
     fn new() -> Option<Self> {
-        let file = std::env::temp_dir().join(format!("sideways-stderr-{}.log", std::process::id()));
-        let f = std::fs::File::create(&file).ok()?;
         use std::os::fd::AsRawFd;
-        // SAFETY: dup and dup2 on descriptors this process owns; `f` stays open across the calls.
+        use std::os::unix::fs::OpenOptionsExt;
+        let path = std::env::temp_dir().join(format!("sideways-stderr-{}.log", std::process::id()));
+        // A new file only this user can read, never one that is already there (or a link).
+        let file = std::fs::OpenOptions::new().read(true).write(true).create_new(true).mode(0o600).open(&path).ok()?;
+        // Unlinked at once: it lives as long as the descriptor, and nothing is left behind.
+        let _ = std::fs::remove_file(&path);
+        // SAFETY: dup and dup2 on descriptors this process owns; `file` stays open across them.
         let saved = unsafe { libc::dup(libc::STDERR_FILENO) };
-        if saved < 0 || unsafe { libc::dup2(f.as_raw_fd(), libc::STDERR_FILENO) } < 0 {
+        if saved < 0 {
+            return None;
+        }
+        if unsafe { libc::dup2(file.as_raw_fd(), libc::STDERR_FILENO) } < 0 {
+            // SAFETY: `saved` was just made by dup and is closed once.
+            unsafe { libc::close(saved) };
             return None;
         }
         Some(StderrAside { saved, file })
@@ -183,16 +190,16 @@ impl StderrAside {
 
 impl Drop for StderrAside {
     fn drop(&mut self) {
+        use std::io::{Read, Seek, Write};
         // SAFETY: `saved` is the descriptor `new` duplicated; it is restored, then closed once.
         unsafe {
             libc::dup2(self.saved, libc::STDERR_FILENO);
             libc::close(self.saved);
         }
-        if let Ok(text) = std::fs::read(&self.file) {
-            use std::io::Write;
+        let mut text = Vec::new();
+        if self.file.rewind().is_ok() && self.file.read_to_end(&mut text).is_ok() {
             let _ = std::io::stderr().write_all(&text);
         }
-        let _ = std::fs::remove_file(&self.file);
     }
 }
 
@@ -236,10 +243,17 @@ fn viewer(
                     };
                     std::thread::spawn(move || {
                         let events = tx.clone();
-                        let result = experiments::run(lesson, &options, &mut |e| {
-                            let _ = events.send(CourseMessage::Engine(e));
-                        });
-                        let _ = tx.send(CourseMessage::Finished(result.map_err(|e| e.to_string())));
+                        // A panic ends the experiment, not the viewer: it is reported as a failure.
+                        let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                            experiments::run(lesson, &options, &mut |e| {
+                                let _ = events.send(CourseMessage::Engine(e));
+                            })
+                        }));
+                        let result = match run {
+                            Ok(result) => result.map_err(|e| e.to_string()),
+                            Err(_) => Err("the experiment stopped on an internal error (a panic)".into()),
+                        };
+                        let _ = tx.send(CourseMessage::Finished(result));
                     });
                 }
             }

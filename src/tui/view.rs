@@ -139,7 +139,7 @@ pub fn summary_lines(app: &App) -> Vec<Line<'static>> {
             )));
         }
     }
-    // Brent's bound per model: W / S processors at most (the first lane of each model).
+    // The work and span bound per model: W / S processors at most (the first lane of each model).
     let mut caps: Vec<String> = Vec::new();
     for (i, l) in app.lanes.iter().enumerate() {
         let first = app.lanes.iter().position(|o| o.model == l.model) == Some(i);

@@ -26,6 +26,7 @@ fn the_loss_and_its_gradients_are_right() {
     let l = loss(&c, &o, &negatives);
     assert!((g.loss as f64 - l).abs() < 1e-4 * (1.0 + l), "loss: yours {}, expected {l}", g.loss);
     assert_eq!((g.d_center.len(), g.d_context.len(), g.d_negatives.len()), (D, D, negatives.len()));
+    assert!(g.d_negatives.iter().all(|d| d.len() == D), "one gradient of {D} numbers per negative");
     // Central differences of the loss, one number at a time.
     let eps = 1e-3f32;
     let check = |name: &str, analytic: &[f32], nudge: &dyn Fn(usize, f32) -> f64| {
@@ -51,6 +52,16 @@ fn the_loss_and_its_gradients_are_right() {
             loss(&c, &o, &n)
         });
     }
+}
+
+#[test]
+fn large_dot_products_give_finite_numbers() {
+    // σ(±60) rounds to 1 or 0 in f32: ln σ must not be computed as the ln of that.
+    let (c, o) = (vec![10.0; D], vec![1.0; D]);
+    let negatives = [vec![-1.0; D], vec![1.0; D]];
+    let (g, l) = (skipgram(&c, &o, &negatives), loss(&c, &o, &negatives));
+    assert!(g.loss.is_finite() && (g.loss as f64 - l).abs() < 1e-3 * l, "loss: yours {}, expected {l}", g.loss);
+    assert!(g.d_center.iter().chain(&g.d_context).all(|x| x.is_finite()), "finite gradients");
 }
 
 #[test]

@@ -15,6 +15,9 @@
 //!
 //! word2vec then moves each vector a little against its gradient: that is all of its learning.
 //!
+//! Careful with large dot products: σ(20) is exactly 1 in f32, and ln(1 − 1) is −∞. Compute
+//! ln σ(x) = −ln(1 + e^(−x)) directly (`ln_1p` helps), so that e^(−x) never overflows either.
+//!
 //! Check it with `sideways exercise check 5.3`: your loss and gradients are compared with an
 //! independent computation and with finite differences.
 

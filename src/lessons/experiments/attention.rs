@@ -58,8 +58,7 @@ pub fn whole_sentence(o: &SummaryOptions, emit: &mut dyn FnMut(Event)) -> Result
     let train = TrainConfig { seed: o.seed, ..TrainConfig::default() };
     let config = ModelConfig::new(kind, data.vocab.len(), &SizeOverrides::default(), train.seq_len);
     let trainer = Trainer::new(config.build(o.seed)?, data.clone(), train, threads)?;
-    let mut run =
-        Run::new(trainer, RunConfig { eval_every: 0, ..RunConfig::new(kind.name(), Budget::Steps(o.steps)) })?;
+    let mut run = Run::new(trainer, RunConfig::new(kind.name(), Budget::Steps(o.steps)))?;
     let result = run.run_to_end(emit)?;
     let mut ids = encode_prompt(&data.vocab, SENTENCE)?;
     ids.truncate(train.seq_len);

@@ -4,6 +4,7 @@
 
 mod attention;
 mod next_word;
+mod projection;
 mod pronouns;
 mod race;
 mod scale;
@@ -16,10 +17,11 @@ pub use attention::{whole_sentence, Chain, WholeSentence, SENTENCE, WINDOWS};
 pub use next_word::{
     longer_context, what_comes_next, BigramSide, ContextPoint, LongerContext, WhatComesNext, CONTEXTS,
 };
+pub use projection::{OneThreadStep, Projected, PROCESSORS};
 pub use pronouns::{pronouns, PronounScores, Pronouns, DISTANCES};
 pub use race::{same_budget, SameBudget};
 pub use scale::many_computers;
-pub use washing_machine::{washing_machine, Projected, WashingMachine, PROCESSORS};
+pub use washing_machine::{washing_machine, WashingMachine};
 pub use word_vectors::{words_as_numbers, Analogy, Neighbours, WordsAsNumbers, ANALOGIES, NEIGHBOURS};
 
 use crate::commands::compute::ComputeResult;
@@ -27,7 +29,7 @@ use crate::commands::summary::SummaryOptions;
 use crate::error::{Error, Result};
 use crate::train::Event;
 
-/// A lesson's experiment, run with `o`'s settings.
+/// The result of a lesson's experiment.
 #[derive(Clone, Debug, Serialize)]
 #[serde(tag = "experiment", rename_all = "snake_case")]
 pub enum Experiment {
@@ -39,6 +41,17 @@ pub enum Experiment {
     WholeSentence(WholeSentence),
     SameBudget(SameBudget),
     ManyComputers(ComputeResult),
+}
+
+impl Experiment {
+    /// The one-thread steps a lesson projects to many processors (lessons 4 and 7).
+    pub fn one_thread_steps(&self) -> &[OneThreadStep] {
+        match self {
+            Experiment::WashingMachine(w) => &w.measured,
+            Experiment::SameBudget(r) => &r.measured,
+            _ => &[],
+        }
+    }
 }
 
 /// Training steps of lesson `lesson`'s experiment unless told: lesson 2 trains six models, so

@@ -1,5 +1,5 @@
 //! Lesson 7: both models raced on the same budget on this machine's cores (and GPUs), then
-//! each one-thread lane projected to many processors.
+//! each one-thread lane's step projected to many processors.
 
 use serde::Serialize;
 
@@ -10,13 +10,15 @@ use crate::model::ModelKind;
 use crate::race::LaneSpec;
 use crate::train::{Budget, Event};
 
-use super::washing_machine::{brent, Projected};
+use super::projection::{OneThreadStep, Projected};
 
 /// Lesson 7, "The race".
 #[derive(Clone, Debug, Serialize)]
 pub struct SameBudget {
     pub race: RaceResult,
-    /// Each one-thread lane's measured step, projected (not measured) by Brent's bound.
+    /// Each one-thread CPU lane's step, and that step projected (not measured) to many
+    /// processors.
+    pub measured: Vec<OneThreadStep>,
     pub projection: Vec<Projected>,
     /// Which lane won each metric (its label).
     pub lowest_val_loss: String,
@@ -44,13 +46,16 @@ pub fn same_budget(o: &SummaryOptions, emit: &mut dyn FnMut(Event)) -> Result<Sa
     };
     let result = race(&options, emit)?;
     let tokens = (options.batch_size * options.seq_len) as f64;
-    let projection = result
+    let measured: Vec<OneThreadStep> = result
         .lanes
         .iter()
         .filter(|l| l.run.threads == 1 && l.run.device.is_none())
-        .filter_map(|l| Some(brent(l.run.model, l.run.step_seconds? * 1e3, l.run.work, l.run.span, tokens)))
-        .flatten()
+        .filter_map(|l| {
+            let (model, work, span) = (l.run.model, l.run.work, l.run.span);
+            Some(OneThreadStep { model, step_ms: l.run.step_seconds? * 1e3, work, span, tokens })
+        })
         .collect();
+    let projection = measured.iter().flat_map(OneThreadStep::projected).collect();
     let best = |key: &dyn Fn(&crate::race::LaneResult) -> f64| {
         let lane = result.lanes.iter().min_by(|a, b| key(a).total_cmp(&key(b)));
         lane.map_or_else(String::new, |l| l.run.label.clone())
@@ -58,5 +63,5 @@ pub fn same_budget(o: &SummaryOptions, emit: &mut dyn FnMut(Event)) -> Result<Sa
     let lowest_val_loss = best(&|l| l.run.eval.as_ref().map_or(f64::INFINITY, |e| e.val_loss as f64));
     let most_tokens_per_s = best(&|l| -l.run.tokens_per_s);
     let shortest_time = best(&|l| l.run.seconds);
-    Ok(SameBudget { race: result, projection, lowest_val_loss, most_tokens_per_s, shortest_time })
+    Ok(SameBudget { race: result, measured, projection, lowest_val_loss, most_tokens_per_s, shortest_time })
 }

@@ -1,4 +1,4 @@
-//! Lesson 4: the thread sweep measured here, then Brent's bound projected to many processors.
+//! Lesson 4: the thread sweep measured here, then the step projected to many processors.
 
 use serde::{Deserialize, Serialize};
 
@@ -8,28 +8,19 @@ use crate::error::Result;
 use crate::model::ModelKind;
 use crate::train::{Event, EventKind, Preset};
 
+use super::projection::{OneThreadStep, Projected};
+
 /// Lesson 4, "The washing machine": both models measured on 1 thread and on every core, with
 /// Amdahl's fit, then *projected* (not measured) to many processors from this machine's
-/// one-thread step and the step's work and span (Brent: T_P ≥ max(W/P, S)).
+/// one-thread step and the step's work and span (see [`super::projection`]).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct WashingMachine {
     /// The measured points, the Amdahl fits and each model's work and span.
     pub sweep: crate::bench::sweep::SweepResult,
-    /// One row per model and processor count: labelled a projection everywhere it is shown.
+    /// Each model's one-thread step, and the step projected to many processors.
+    pub measured: Vec<OneThreadStep>,
     pub projection: Vec<Projected>,
 }
-
-/// A projected step on `processors` processors.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Projected {
-    pub model: ModelKind,
-    pub processors: f64,
-    pub step_ms: f64,
-    pub tokens_per_s: f64,
-}
-
-/// The processor counts lesson 4 projects to.
-pub const PROCESSORS: [f64; 7] = [1.0, 2.0, 8.0, 64.0, 512.0, 4096.0, 25_000.0];
 
 /// Run lesson 4's experiment (`o.steps` is not used: a bench point is 50 steps).
 pub fn washing_machine(o: &SummaryOptions, emit: &mut dyn FnMut(Event)) -> Result<WashingMachine> {
@@ -56,24 +47,15 @@ pub fn washing_machine(o: &SummaryOptions, emit: &mut dyn FnMut(Event)) -> Resul
         );
         emit(Event { lane: 0, kind: EventKind::Note { text } });
     })?;
-    let mut projection = Vec::new();
-    for curve in &sweep.span {
-        if let Some(one) = sweep.points.iter().find(|p| p.model == curve.model && p.threads == 1) {
-            let tokens = one.batch as f64 * one.seq_len as f64;
-            projection.extend(brent(curve.model, one.step_ms, curve.work, curve.span, tokens));
-        }
-    }
-    Ok(WashingMachine { sweep, projection })
-}
-
-/// A step measured at `one_thread_ms` on one thread, projected to each of [`PROCESSORS`] by
-/// Brent's bound on the step's own work and span: × max(W/P, S) / W.
-pub(super) fn brent(model: ModelKind, one_thread_ms: f64, work: f64, span: f64, tokens: f64) -> Vec<Projected> {
-    PROCESSORS
+    let measured: Vec<OneThreadStep> = sweep
+        .span
         .iter()
-        .map(|&processors| {
-            let step_ms = one_thread_ms * (work / processors).max(span) / work;
-            Projected { model, processors, step_ms, tokens_per_s: tokens / (step_ms / 1e3) }
+        .filter_map(|curve| {
+            let one = sweep.points.iter().find(|p| p.model == curve.model && p.threads == 1)?;
+            let tokens = one.batch as f64 * one.seq_len as f64;
+            Some(OneThreadStep { model: curve.model, step_ms: one.step_ms, work: curve.work, span: curve.span, tokens })
         })
-        .collect()
+        .collect();
+    let projection = measured.iter().flat_map(OneThreadStep::projected).collect();
+    Ok(WashingMachine { sweep, measured, projection })
 }

@@ -1,0 +1,102 @@
+//! Data-parallel training over MPI (feature `mpi`): N processes launched by `mpirun` train one
+//! model, and must follow the losses of one process with the same batch; a process that dies
+//! stops the others. Needs Open MPI's `mpirun` (`.ci/run` installs it); as root, Open MPI must be
+//! told that is allowed.
+#![cfg(feature = "mpi")]
+
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn mpirun(ranks: usize, args: &[&str]) -> Command {
+    let mut c = Command::new("mpirun");
+    c.args(["-n", &ranks.to_string(), "--oversubscribe", "--bind-to", "none"])
+        .arg(env!("CARGO_BIN_EXE_sideways"))
+        .args(args)
+        .env("OMPI_ALLOW_RUN_AS_ROOT", "1")
+        .env("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1")
+        .env("OMPI_MCA_mpi_yield_when_idle", "1");
+    c
+}
+
+/// The training loss of every step, from a `train --json` stream.
+fn losses(out: &Output) -> Vec<f64> {
+    assert!(out.status.success(), "{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v["event"] == "step")
+        .map(|v| v["loss"].as_f64().unwrap())
+        .collect()
+}
+
+#[test]
+fn two_processes_follow_one_process_with_the_same_batch() {
+    for model in ["rnn", "transformer"] {
+        let args = ["train", "--model", model, "--steps", "50", "--threads", "1", "--json"];
+        let alone = Command::new(env!("CARGO_BIN_EXE_sideways")).args(args).output().unwrap();
+        let mut shared = args.to_vec();
+        shared.push("--data-parallel");
+        let together = mpirun(2, &shared).output().unwrap();
+        let (alone, together) = (losses(&alone), losses(&together));
+        assert_eq!(alone.len(), 50, "{model}: one process reports every step");
+        assert_eq!(together.len(), 50, "{model}: only process 0 reports, every step once");
+        // The same windows, their gradients summed in another order: float rounding only (about
+        // 1e-7 here), which 50 AdamW steps must not amplify.
+        for (step, (a, b)) in alone.iter().zip(&together).enumerate() {
+            assert!((a - b).abs() <= 1e-5 * a.abs(), "{model}, step {}: alone {a}, two processes {b}", step + 1);
+        }
+        let text = String::from_utf8_lossy(&mpirun(2, &shared).output().unwrap().stdout).to_string();
+        assert!(text.contains("\"processes\":2"), "the start event carries the world size");
+    }
+}
+
+#[test]
+fn a_process_that_dies_stops_the_others() {
+    let dir = std::env::temp_dir().join(format!("sideways-mpi-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let checkpoint = dir.join("run.ckpt");
+    let mut run = mpirun(
+        2,
+        &[
+            "train",
+            "--model",
+            "rnn",
+            "--steps",
+            "100000",
+            "--threads",
+            "1",
+            "--data-parallel",
+            "--save-every",
+            "20",
+            "--save",
+        ],
+    );
+    let mut child = run.arg(&checkpoint).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
+    // Wait until training is under way (a first checkpoint), then kill one process.
+    let started = Instant::now();
+    while !checkpoint.exists() {
+        assert!(started.elapsed() < Duration::from_secs(60), "no checkpoint within a minute");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let pids = Command::new("pgrep").args(["-f", "sideways train --model rnn --steps 100000"]).output().unwrap();
+    let pids: Vec<String> = String::from_utf8_lossy(&pids.stdout).lines().map(String::from).collect();
+    assert!(pids.len() >= 2, "both processes run: {pids:?}");
+    let killed = Instant::now();
+    Command::new("kill").args(["-9", pids.last().unwrap()]).status().unwrap();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(killed.elapsed() < Duration::from_secs(20), "the other process still runs 20 s after one died");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let mut err = String::new();
+    std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut err).unwrap();
+    assert!(!status.success(), "{err}");
+    assert!(err.contains("signal 9") || err.contains("Killed") || err.contains("exited"), "says why: {err}");
+    eprintln!("the run ended {:.1} s after a process was killed", killed.elapsed().as_secs_f64());
+    // What was saved before is intact (written atomically by process 0 alone).
+    let saved = sideways::train::Checkpoint::load(&checkpoint).unwrap();
+    assert!(saved.header.step > 0 && saved.header.step.is_multiple_of(20), "{:?}", saved.header);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
