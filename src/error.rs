@@ -42,6 +42,10 @@ pub enum Error {
     /// lacks a feature, a kernel failed).
     #[error("GPU: {problem}; {hint}")]
     Gpu { problem: String, hint: String },
+    /// Several processes cannot train together: no MPI in this build, or processes that do
+    /// not start from the same point.
+    #[error("data-parallel: {problem}; {hint}")]
+    Distributed { problem: String, hint: String },
     /// Training stopped making sense: the loss or the gradients are no longer numbers.
     #[error("training stopped at step {step}: {problem}; {hint}")]
     Training { step: u64, problem: String, hint: String },
@@ -61,6 +65,11 @@ impl Error {
     /// A GPU error with its hint.
     pub fn gpu(problem: impl Into<String>, hint: impl Into<String>) -> Self {
         Error::Gpu { problem: problem.into(), hint: hint.into() }
+    }
+
+    /// A data-parallel error with its hint.
+    pub fn distributed(problem: impl Into<String>, hint: impl Into<String>) -> Self {
+        Error::Distributed { problem: problem.into(), hint: hint.into() }
     }
 
     /// An I/O error on `path`.

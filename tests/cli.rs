@@ -310,3 +310,11 @@ fn bench_writes_its_tables_and_charts() {
     fails(&["bench", "--threads", "0"], "threads");
     fails(&["bench", "--out", "/proc/sideways-cannot-write-here"], "/proc/sideways-cannot-write-here");
 }
+
+/// A build without the `mpi` feature says how to get one, before any work.
+#[cfg(not(feature = "mpi"))]
+#[test]
+fn data_parallel_without_mpi_says_how_to_build_it() {
+    fails(&["train", "--model", "rnn", "--data-parallel"], "data-parallel: this sideways was built without MPI");
+    fails(&["train", "--model", "rnn", "--data-parallel"], "--features mpi");
+}

@@ -1,6 +1,6 @@
 //! Data-parallel training over MPI (feature `mpi`): N processes launched by `mpirun` train one
-//! model, and must follow the losses of one process with the same batch; a process that dies
-//! stops the others. Needs Open MPI's `mpirun` (`.ci/run` installs it); as root, Open MPI must be
+//! model, and must follow the losses of one process with the same batch, on one host and on two
+//! (network namespaces, as root); a process that dies stops the others. Needs Open MPI's `mpirun` (`.ci/run` installs it); as root, Open MPI must be
 //! told that is allowed.
 #![cfg(feature = "mpi")]
 
@@ -98,5 +98,97 @@ fn a_process_that_dies_stops_the_others() {
     // What was saved before is intact (written atomically by process 0 alone).
     let saved = sideways::train::Checkpoint::load(&checkpoint).unwrap();
     assert!(saved.header.step > 0 && saved.header.step.is_multiple_of(20), "{:?}", saved.header);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Two network namespaces joined by a veth pair, each with its own address: two hosts on one
+/// machine, torn down however the test ends.
+struct TwoHosts {
+    namespaces: [String; 2],
+}
+
+impl TwoHosts {
+    const ADDRESSES: [&str; 2] = ["198.51.100.1", "198.51.100.2"];
+
+    /// `None` where this process may not make namespaces (not root, no CAP_NET_ADMIN).
+    fn new() -> Option<TwoHosts> {
+        let id = std::process::id();
+        let hosts = TwoHosts { namespaces: [format!("swa{id}"), format!("swb{id}")] };
+        let [a, b] = &hosts.namespaces;
+        let ip = |args: &[&str]| Command::new("ip").args(args).status().is_ok_and(|s| s.success());
+        if !ip(&["netns", "add", a]) {
+            return None;
+        }
+        let ok = ip(&["netns", "add", b])
+            && ip(&["link", "add", a, "type", "veth", "peer", "name", b])
+            && [(a, Self::ADDRESSES[0]), (b, Self::ADDRESSES[1])].iter().all(|(ns, addr)| {
+                ip(&["link", "set", ns, "netns", ns])
+                    && ip(&["-n", ns, "addr", "add", &format!("{addr}/24"), "dev", ns])
+                    && ip(&["-n", ns, "link", "set", ns, "up"])
+                    && ip(&["-n", ns, "link", "set", "lo", "up"])
+            });
+        assert!(ok, "the namespaces and the veth pair could be made");
+        Some(hosts)
+    }
+}
+
+impl Drop for TwoHosts {
+    fn drop(&mut self) {
+        for ns in &self.namespaces {
+            let _ = Command::new("ip").args(["netns", "delete", ns]).status();
+        }
+    }
+}
+
+#[test]
+fn two_hosts_train_one_model_over_tcp() {
+    let Some(hosts) = TwoHosts::new() else {
+        // .ci/run runs as root and requires this test.
+        assert!(
+            std::env::var_os("SIDEWAYS_MPI_HOSTS").is_none(),
+            "SIDEWAYS_MPI_HOSTS is set: network namespaces are required"
+        );
+        eprintln!("skipped: making network namespaces needs root (CAP_NET_ADMIN)");
+        return;
+    };
+    let dir = std::env::temp_dir().join(format!("sideways-hosts-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    // Open MPI reaches the second host with this instead of ssh: the command runs in the
+    // namespace that owns the address, under a hostname of its own.
+    let agent = dir.join("agent.sh");
+    let [a, b] = &hosts.namespaces;
+    let [addr_a, addr_b] = TwoHosts::ADDRESSES;
+    std::fs::write(
+        &agent,
+        format!(
+            "#!/bin/sh\nhost=\"$1\"; shift\ncase \"$host\" in\n  {addr_a}) ns={a} ;;\n  {addr_b}) ns={b} ;;\n  *) exit 1 ;;\nesac\n\
+             exec ip netns exec \"$ns\" unshare --uts sh -c \"hostname $ns; $*\"\n"
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&agent, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let hostfile = dir.join("hosts");
+    std::fs::write(&hostfile, format!("{addr_a} slots=1\n{addr_b} slots=1\n")).unwrap();
+    let args = "train --model rnn --steps 30 --threads 1 --json";
+    let mpirun = format!(
+        "hostname {a}; mpirun -n 2 --hostfile {} --mca plm_rsh_agent {} --mca btl self,tcp \
+         --mca btl_tcp_if_include 198.51.100.0/24 --mca oob_tcp_if_include 198.51.100.0/24 --bind-to none \
+         -x OMPI_ALLOW_RUN_AS_ROOT -x OMPI_ALLOW_RUN_AS_ROOT_CONFIRM {} {args} --data-parallel",
+        hostfile.display(),
+        agent.display(),
+        env!("CARGO_BIN_EXE_sideways")
+    );
+    let together = Command::new("ip")
+        .args(["netns", "exec", a, "unshare", "--uts", "sh", "-c", &mpirun])
+        .env("OMPI_ALLOW_RUN_AS_ROOT", "1")
+        .env("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1")
+        .output()
+        .unwrap();
+    let alone = Command::new(env!("CARGO_BIN_EXE_sideways")).args(args.split(' ')).output().unwrap();
+    let (alone, together) = (losses(&alone), losses(&together));
+    assert_eq!(together.len(), 30);
+    for (step, (x, y)) in alone.iter().zip(&together).enumerate() {
+        assert!((x - y).abs() <= 1e-5 * x.abs(), "step {}: alone {x}, two hosts {y}", step + 1);
+    }
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -148,5 +148,5 @@ fn data_parallel(mut options: TrainOptions, json: bool, threads_given: bool) -> 
 
 #[cfg(not(feature = "mpi"))]
 fn data_parallel(_: TrainOptions, _: bool, _: bool) -> anyhow::Result<()> {
-    Err(crate::error::Error::config("--data-parallel", "in this build", crate::dist::HOW_TO_BUILD).into())
+    Err(crate::dist::not_built().into())
 }

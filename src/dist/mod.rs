@@ -23,7 +23,12 @@ pub fn local_processes() -> usize {
         .max(1)
 }
 
-/// How to get a build that can train on several processes.
-pub const HOW_TO_BUILD: &str = "this sideways was built without MPI: install Open MPI (on Debian: \
-     apt-get install libopenmpi-dev openmpi-bin libclang-dev) and build with \
-     `cargo build --release --features mpi`";
+/// The error of a build without MPI, with how to get one.
+#[cfg(not(feature = "mpi"))]
+pub fn not_built() -> crate::error::Error {
+    crate::error::Error::distributed(
+        "this sideways was built without MPI",
+        "install Open MPI (on Debian: apt-get install libopenmpi-dev openmpi-bin libclang-dev) and build \
+         with `cargo build --release --features mpi`",
+    )
+}

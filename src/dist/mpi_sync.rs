@@ -20,12 +20,11 @@ impl Mpi {
     pub fn start() -> Result<Mpi> {
         let started = mpi::initialize_with_threading(Threading::Serialized);
         let (universe, threading) =
-            started.ok_or_else(|| Error::config("MPI", "already started", "start MPI once per process"))?;
+            started.ok_or_else(|| Error::distributed("MPI was already started", "start it once per process"))?;
         if threading < Threading::Serialized {
-            return Err(Error::config(
-                "MPI threading",
-                format!("{threading:?}"),
-                "this MPI library cannot be called from the training thread: use Open MPI 4 or later",
+            return Err(Error::distributed(
+                format!("this MPI library offers threading {threading:?}"),
+                "the trainer calls MPI from its own thread: use an MPI with MPI_THREAD_SERIALIZED (Open MPI 4 does)",
             ));
         }
         Ok(Mpi { universe })
@@ -87,11 +86,12 @@ impl GradientSync for MpiSync {
         if first == fingerprint {
             return Ok(());
         }
-        Err(Error::config(
-            "data-parallel start",
-            format!("process {} of {}", self.rank, self.size),
-            "its configuration, vocabulary or starting weights differ from process 0's: run the same \
-             sideways with the same options and corpus on every process",
+        Err(Error::distributed(
+            format!(
+                "process {} of {} starts from another configuration, vocabulary or weights than process 0",
+                self.rank, self.size
+            ),
+            "run the same sideways with the same options and corpus on every process",
         ))
     }
 }
