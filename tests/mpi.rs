@@ -101,6 +101,31 @@ fn a_process_that_dies_stops_the_others() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+#[test]
+fn bench_measures_a_shared_step_and_the_gradient_sum() {
+    let out = mpirun(2, &["bench", "--data-parallel", "--threads", "1", "--json"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let results: Vec<serde_json::Value> = stdout.lines().filter_map(|l| serde_json::from_str(l).ok()).collect();
+    assert_eq!(results.len(), 1, "process 0 alone prints: {stdout}");
+    let r = &results[0];
+    assert_eq!((r["result"].as_str(), r["processes"].as_u64()), (Some("bench_data_parallel"), Some(2)));
+    let points = r["points"].as_array().unwrap();
+    assert_eq!(points.len(), 2, "both models");
+    for p in points {
+        let (sum, step) = (p["sum_ms"].as_f64().unwrap(), p["step_ms"].as_f64().unwrap());
+        assert!(p["tokens_per_s"].as_f64().unwrap() > 0.0 && sum > 0.0 && sum < step, "{p}");
+    }
+    let sums: Vec<(u64, f64)> = r["sums"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["parameters"].as_u64().unwrap(), s["sum_ms"].as_f64().unwrap()))
+        .collect();
+    assert!(sums.windows(2).all(|w| w[0].0 < w[1].0), "{sums:?}");
+    assert!(sums[3].1 > sums[0].1, "summing 40 times the numbers takes longer: {sums:?}");
+}
+
 /// Two network namespaces joined by a veth pair, each with its own address: two hosts on one
 /// machine, torn down however the test ends.
 struct TwoHosts {

@@ -8,6 +8,7 @@ use super::output;
 use crate::bench::sweep::SweepResult;
 use crate::bench::SpeedPoint;
 use crate::commands::bench::{bench, BenchOptions};
+use crate::commands::scaling::ScalingOptions;
 use crate::gpu::GpuChoice;
 use crate::linalg::Machine;
 use crate::model::ModelKind;
@@ -44,6 +45,10 @@ pub struct BenchArgs {
     /// Print one JSON object instead of the tables
     #[arg(long)]
     pub json: bool,
+    /// Measure a step shared by the processes of an MPI run (`mpirun -n N sideways bench
+    /// --data-parallel`, a build with --features mpi): tokens/s and the gradient sum
+    #[arg(long)]
+    pub data_parallel: bool,
 }
 
 pub fn run(a: &BenchArgs) -> anyhow::Result<()> {
@@ -52,6 +57,15 @@ pub fn run(a: &BenchArgs) -> anyhow::Result<()> {
     } else {
         a.models.iter().map(|m| m.parse()).collect::<Result<Vec<ModelKind>, _>>()?
     };
+    if a.data_parallel {
+        let threads = match a.threads.as_deref() {
+            Some(t) => thread_count(t.trim())?,
+            // The processes on this host share its cores.
+            None => (crate::linalg::Threads::available() / crate::dist::local_processes()).max(1),
+        };
+        let options = ScalingOptions { models, threads, corpus: a.corpus.clone() };
+        return data_parallel(&options, a.json);
+    }
     let threads = match a.threads.as_deref().map(str::trim) {
         Some("none") => Vec::new(),
         Some(list) => list.split(',').map(|t| thread_count(t.trim())).collect::<Result<_, _>>()?,
@@ -212,5 +226,74 @@ fn reading(r: &SweepResult, span: bool) -> String {
             ));
         }
     }
+    out
+}
+
+/// `bench --data-parallel` on one process of an MPI run: process 0 prints.
+#[cfg(feature = "mpi")]
+fn data_parallel(options: &ScalingOptions, json: bool) -> anyhow::Result<()> {
+    let mpi = crate::dist::Mpi::start()?;
+    let rank = mpi.rank();
+    let result = crate::commands::scaling::scaling(options, &|| Box::new(mpi.sync()), &mut |_| {});
+    match result {
+        Ok(r) if rank == 0 => match json {
+            true => output::result("bench_data_parallel", &r),
+            false => output::text(&scaling_table(&r)),
+        },
+        Ok(_) => Ok(()),
+        Err(e) if mpi.size() > 1 => {
+            eprintln!("error (process {rank} of {}): {e}", mpi.size());
+            mpi.abort(1)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[cfg(not(feature = "mpi"))]
+fn data_parallel(_: &ScalingOptions, _: bool) -> anyhow::Result<()> {
+    Err(crate::dist::not_built().into())
+}
+
+/// The data-parallel measurements as tables.
+#[cfg(feature = "mpi")]
+fn scaling_table(r: &crate::commands::scaling::ScalingResult) -> String {
+    let mut out = format!(
+        "data-parallel: {} process(es) × {} thread(s), standard configuration (each step's windows split between them)\n",
+        r.processes, r.threads
+    );
+    out.push_str(&format!(
+        "  {:<12} {:>10} {:>10} {:>9} {:>13} {:>8}\n",
+        "model", "parameters", "tokens/s", "step ms", "gradient sum", "of step"
+    ));
+    for p in &r.points {
+        out.push_str(&format!(
+            "  {:<12} {:>10} {:>10} {:>9.1} {:>10.2} ms {:>7.0}%\n",
+            p.model.name(),
+            thousands(p.parameters as f64),
+            thousands(p.tokens_per_s),
+            p.step_ms,
+            p.sum_ms,
+            100.0 * p.sum_ms / p.step_ms
+        ));
+    }
+    out.push_str("the gradient sum as the Transformer grows (median of 20):\n");
+    out.push_str(&format!("  {:>7} {:>11} {:>8} {:>8} {:>8}\n", "d_model", "parameters", "MB", "sum ms", "GB/s"));
+    for s in &r.sums {
+        let bytes = 4.0 * s.parameters as f64;
+        out.push_str(&format!(
+            "  {:>7} {:>11} {:>8.1} {:>8.2} {:>8.2}\n",
+            s.d_model,
+            thousands(s.parameters as f64),
+            bytes / 1e6,
+            s.sum_ms,
+            bytes / (s.sum_ms * 1e-3) / 1e9
+        ));
+    }
+    let load = |l: Option<[f64; 3]>| l.map_or("?".into(), |l| format!("{:.2}", l[0]));
+    out.push_str(&format!(
+        "load average {} before, {} after; run with 1, 2, 4 … processes to read the scaling off tokens/s\n",
+        load(r.machine.load_average),
+        load(r.load_average_after)
+    ));
     out
 }

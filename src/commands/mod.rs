@@ -10,6 +10,7 @@ pub mod corpus;
 pub mod embed;
 pub mod predict;
 pub mod race;
+pub mod scaling;
 pub mod summary;
 pub mod train;
 
