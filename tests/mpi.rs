@@ -51,6 +51,29 @@ fn two_processes_follow_one_process_with_the_same_batch() {
 }
 
 #[test]
+fn a_data_parallel_run_resumes_from_process_0s_checkpoint() {
+    let dir = std::env::temp_dir().join(format!("sideways-mpi-resume-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let checkpoint = dir.join("run.ckpt");
+    let path = checkpoint.to_str().unwrap();
+    let common = ["--threads", "1", "--json", "--data-parallel"];
+    let first = ["train", "--model", "rnn", "--steps", "20", "--save", path];
+    assert!(mpirun(2, &[&first[..], &common[..]].concat()).output().unwrap().status.success());
+    let resumed =
+        mpirun(2, &[&["train", "--resume", path, "--steps", "40"][..], &common[..]].concat()).output().unwrap();
+    let whole = Command::new(env!("CARGO_BIN_EXE_sideways"))
+        .args(["train", "--model", "rnn", "--steps", "40", "--threads", "1", "--json"])
+        .output()
+        .unwrap();
+    let (resumed, whole) = (losses(&resumed), losses(&whole));
+    assert_eq!(resumed.len(), 20, "steps 21 to 40, reported once");
+    for (step, (a, b)) in whole[20..].iter().zip(&resumed).enumerate() {
+        assert!((a - b).abs() <= 1e-5 * a.abs(), "step {}: uninterrupted {a}, resumed on 2 processes {b}", step + 21);
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
 fn a_process_that_dies_stops_the_others() {
     let dir = std::env::temp_dir().join(format!("sideways-mpi-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
