@@ -278,7 +278,11 @@ impl Trainer {
             Some((s, _)) => share(b, s.rank(), s.size()),
             None => (0, b),
         };
-        let mut loss = self.threads.install(|exec| {
+        let whole = parts == 1 && end - first == b;
+        let sync = &mut self.sync;
+        // One pass on the pool per step, the gradient sum included (MPI is started for calls
+        // from any one thread at a time).
+        let (loss, grad_norm, sync_seconds) = self.threads.install(|exec| {
             model.store_mut().zero_grad();
             let mut loss = 0.0f64;
             // Micro-batch k takes windows [k·n/parts, (k+1)·n/parts) of this process's n: sizes
@@ -293,30 +297,26 @@ impl Trainer {
                 let window = from * t..to * t;
                 model.forward(&inputs[window.clone()], Some(&targets[window]), rows, t, exec);
                 model.backward(share as f32, exec);
-                if parts > 1 || n < b {
+                if !whole {
                     loss += model.read_loss() as f64 * share;
                 }
             }
-            loss
-        });
-        let mut sync_seconds = None;
-        if let Some((sync, grads)) = &mut self.sync {
-            let summing = Instant::now();
-            let store = model.store_mut();
-            store.read(Buffer::Grads, 0, grads);
-            sync.sum(grads);
-            store.write(Buffer::Grads, 0, grads);
-            loss = sync.sum_f64(loss);
-            sync_seconds = Some(summing.elapsed().as_secs_f64());
-        }
-        let whole = parts == 1 && end - first == b;
-        let (loss, grad_norm) = self.threads.install(|exec| {
+            let mut sync_seconds = None;
+            if let Some((sync, grads)) = sync {
+                let summing = Instant::now();
+                let store = model.store_mut();
+                store.read(Buffer::Grads, 0, grads);
+                sync.sum(grads);
+                store.write(Buffer::Grads, 0, grads);
+                loss = sync.sum_f64(loss);
+                sync_seconds = Some(summing.elapsed().as_secs_f64());
+            }
             let store = model.store_mut();
             store.clip_grads(optimizer.clip);
             store.adamw_step(optimizer, lr, exec);
             // Read back last: a device model runs the whole step before anything comes back.
             let loss = if whole { model.read_loss() } else { loss as f32 };
-            (loss, model.store().read_grad_norm())
+            (loss, model.store().read_grad_norm(), sync_seconds)
         });
         let seconds = start.elapsed().as_secs_f64();
         let device = gpu
