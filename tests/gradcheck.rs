@@ -195,6 +195,15 @@ fn check_whole_model(config: ModelConfig, b: usize, t: usize) {
     m.forward(&inputs, Some(&targets), b, t, Exec::SEQ);
     m.backward(1.0, Exec::SEQ);
     let grads = m.store().to_vec(Buffer::Grads);
+    let unfused_loss = m.read_loss();
+    // The training step's fused path (the output layer and its loss in one pass) gives the
+    // same loss and gradients as forward then backward, which the differences below check.
+    m.store_mut().zero_grad();
+    m.forward_backward(&inputs, &targets, b, t, 1.0, Exec::SEQ);
+    let fused = m.store().to_vec(Buffer::Grads);
+    assert!((m.read_loss() - unfused_loss).abs() < 1e-6, "fused loss {} vs {unfused_loss}", m.read_loss());
+    let worst = fused.iter().zip(&grads).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max);
+    assert!(worst < 1e-6, "{:?}: fused gradients differ by {worst}", config.kind());
     let layout = m.store().layout().clone();
     let mut params = m.store().to_vec(Buffer::Values);
     for (k, spec) in layout.specs().iter().enumerate() {

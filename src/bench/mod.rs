@@ -6,6 +6,7 @@ pub mod amdahl;
 pub mod charts;
 pub mod compute;
 pub mod plot;
+pub mod profile;
 mod speed;
 pub mod sweep;
 

@@ -5,9 +5,10 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::output;
+use crate::bench::profile::Profile;
 use crate::bench::sweep::SweepResult;
 use crate::bench::SpeedPoint;
-use crate::commands::bench::{bench, BenchOptions};
+use crate::commands::bench::{bench, profile_all, BenchOptions};
 use crate::commands::scaling::ScalingOptions;
 use crate::gpu::GpuChoice;
 use crate::linalg::Machine;
@@ -45,6 +46,10 @@ pub struct BenchArgs {
     /// Print one JSON object instead of the tables
     #[arg(long)]
     pub json: bool,
+    /// Divide each model's step up by layer instead (forward, backward and the optimizer, on
+    /// the CPU threads given): where each millisecond goes
+    #[arg(long)]
+    pub profile: bool,
     /// Measure a step shared by the processes of an MPI run (`mpirun -n N sideways bench
     /// --data-parallel`, a build with --features mpi): tokens/s and the gradient sum
     #[arg(long)]
@@ -89,6 +94,9 @@ pub fn run(a: &BenchArgs) -> anyhow::Result<()> {
         span: a.span,
         out: a.out.clone(),
     };
+    if a.profile {
+        return profile(&options, a.json);
+    }
     if !a.json {
         let m = Machine::read();
         output::line(&format!(
@@ -139,6 +147,65 @@ pub fn run(a: &BenchArgs) -> anyhow::Result<()> {
         say!("wrote {}", names.join(", "));
     }
     Ok(())
+}
+
+/// `bench --profile`: one table per model, window length and thread count, as each lands.
+fn profile(options: &BenchOptions, json: bool) -> anyhow::Result<()> {
+    if !json {
+        let m = Machine::read();
+        output::line(&format!(
+            "machine: {} ({} cores), load average {} before the run",
+            m.cpu,
+            m.cores,
+            load(m.load_average)
+        ))?;
+        output::line("each row: the median over steps 10..50 of the milliseconds that layer took in one step\n")?;
+    }
+    let mut write_error = None;
+    let r = profile_all(options, &mut |p| {
+        if !json {
+            if let Err(e) = output::text(&profile_table(p)) {
+                write_error.get_or_insert(e);
+            }
+        }
+    })?;
+    if let Some(e) = write_error {
+        return Err(e);
+    }
+    match json {
+        true => output::result("bench_profile", &r),
+        false => output::line(&format!("load average after: {}", load(r.load_average_after))),
+    }
+}
+
+/// One profile as a table: a row per kind of layer, its share of the step.
+fn profile_table(p: &Profile) -> String {
+    let mut out = format!(
+        "{}, T = {}, batch {}, {} thread(s): step {:.1} ms ({} tokens/s)\n",
+        p.model,
+        p.seq_len,
+        p.batch,
+        p.threads,
+        p.step_ms,
+        thousands((p.batch * p.seq_len) as f64 / (p.step_ms * 1e-3))
+    );
+    out.push_str(&format!(
+        "  {:<34} {:>10} {:>11} {:>9} {:>9} {:>6}\n",
+        "layer", "forward ms", "backward ms", "update ms", "total ms", "share"
+    ));
+    let ms = |v: f64| if v == 0.0 { "-".to_string() } else { format!("{v:.2}") };
+    for r in &p.rows {
+        out.push_str(&format!(
+            "  {:<34} {:>10} {:>11} {:>9} {:>9.2} {:>5.1}%\n",
+            r.layer,
+            ms(r.forward_ms),
+            ms(r.backward_ms),
+            ms(r.update_ms),
+            r.total_ms(),
+            100.0 * r.total_ms() / p.step_ms
+        ));
+    }
+    out
 }
 
 fn load(l: Option<[f64; 3]>) -> String {

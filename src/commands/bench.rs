@@ -6,12 +6,13 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::bench::profile::{profile, Profile};
 use crate::bench::sweep::{self, SweepConfig, SweepResult};
 use crate::bench::{charts, plot, SpeedPoint};
 use crate::error::{Error, Result};
 use crate::fsio::write_atomically;
 use crate::gpu::{adapters, GpuChoice};
-use crate::linalg::{machine, Machine, Peaks};
+use crate::linalg::{machine, Machine, Peaks, Threads};
 use crate::model::ModelKind;
 use crate::train::Preset;
 
@@ -72,6 +73,41 @@ pub struct BenchResult {
     pub written: Vec<PathBuf>,
     /// No TrueType font was found, so no charts were drawn.
     pub charts_skipped: bool,
+}
+
+/// Every model's step divided up by layer, on each CPU thread count and window length of `o`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ProfileResult {
+    pub machine: Machine,
+    pub load_average_after: Option<[f64; 3]>,
+    pub corpus: String,
+    pub profiles: Vec<Profile>,
+}
+
+/// Profile every (model, window length, thread count) of `o` (GPUs are not profiled: the host
+/// does not see their kernels one by one); `progress` sees each profile as it lands.
+pub fn profile_all(o: &BenchOptions, progress: &mut dyn FnMut(&Profile)) -> Result<ProfileResult> {
+    if o.threads.is_empty() || o.models.is_empty() || o.seq_lens.is_empty() {
+        return Err(Error::config("profile", "empty", "give at least one model, window length and thread count"));
+    }
+    if let Some(&bad) = o.seq_lens.iter().find(|&&t| t == 0 || t > MAX_SEQ_LEN) {
+        return Err(Error::config("seq-len", bad, format!("use window lengths from 1 to {MAX_SEQ_LEN}")));
+    }
+    let pools = o.threads.iter().map(|&n| Threads::new(n)).collect::<Result<Vec<_>>>()?;
+    let data = super::dataset(o.corpus.as_deref(), o.preset.data())?;
+    let machine = Machine::read();
+    let mut profiles = Vec::new();
+    for &model in &o.models {
+        for &seq in &o.seq_lens {
+            let batch = (o.tokens_per_step / seq).max(1);
+            for pool in &pools {
+                let p = profile(model, &o.preset.sizes(), &data, (batch, seq), pool)?;
+                progress(&p);
+                profiles.push(p);
+            }
+        }
+    }
+    Ok(ProfileResult { machine, load_average_after: machine::load_average(), corpus: data.name.clone(), profiles })
 }
 
 /// Measure every point of the sweep `o` describes; `progress` sees each point as it lands.

@@ -78,6 +78,71 @@ pub fn dot(xs: &[f32], ys: &[f32]) -> f32 {
     acc.iter().sum::<f32>() + tail
 }
 
+/// Σ (x − m)², 16 lanes at a time (a LayerNorm's variance).
+pub fn sum_squared_deviations(xs: &[f32], m: f32) -> f32 {
+    let mut acc = [0.0f32; LANES];
+    let chunks = xs.chunks_exact(LANES);
+    let tail: f32 = chunks.remainder().iter().map(|x| (x - m) * (x - m)).sum();
+    for c in chunks {
+        for (a, x) in acc.iter_mut().zip(c) {
+            *a += (x - m) * (x - m);
+        }
+    }
+    acc.iter().sum::<f32>() + tail
+}
+
+/// Σ x·y·(z − m), 16 lanes at a time (a LayerNorm's backward).
+pub fn dot_centered(xs: &[f32], ys: &[f32], zs: &[f32], m: f32) -> f32 {
+    let mut acc = [0.0f32; LANES];
+    let (cx, cy, cz) = (xs.chunks_exact(LANES), ys.chunks_exact(LANES), zs.chunks_exact(LANES));
+    let tail: f32 =
+        cx.remainder().iter().zip(cy.remainder()).zip(cz.remainder()).map(|((x, y), z)| x * y * (z - m)).sum();
+    for ((a, b), c) in cx.zip(cy).zip(cz) {
+        for (((acc, x), y), z) in acc.iter_mut().zip(a).zip(b).zip(c) {
+            *acc += x * y * (z - m);
+        }
+    }
+    acc.iter().sum::<f32>() + tail
+}
+
+/// Adds `bias` into `row` and returns the largest result (a softmax's first pass).
+pub fn add_max(row: &mut [f32], bias: &[f32]) -> f32 {
+    let mut acc = [f32::NEG_INFINITY; LANES];
+    let (cr, cb) = (row.chunks_exact_mut(LANES), bias.chunks_exact(LANES));
+    let mut tail = f32::NEG_INFINITY;
+    for (r, b) in cr.zip(cb) {
+        for ((a, x), b) in acc.iter_mut().zip(r).zip(b) {
+            *x += b;
+            *a = a.max(*x);
+        }
+    }
+    let done = row.len() - row.len() % LANES;
+    for (x, b) in row[done..].iter_mut().zip(&bias[done..]) {
+        *x += b;
+        tail = tail.max(*x);
+    }
+    acc.iter().copied().fold(tail, f32::max)
+}
+
+/// Replaces each x with e^{x − m} and returns their sum (a softmax's second pass).
+pub fn exp_sum(row: &mut [f32], m: f32) -> f32 {
+    let mut acc = [0.0f32; LANES];
+    let chunks = row.chunks_exact_mut(LANES);
+    let mut tail = 0.0;
+    let done = chunks.len() * LANES;
+    for c in chunks {
+        for (a, x) in acc.iter_mut().zip(c) {
+            *x = exp(*x - m);
+            *a += *x;
+        }
+    }
+    for x in &mut row[done..] {
+        *x = exp(*x - m);
+        tail += *x;
+    }
+    acc.iter().sum::<f32>() + tail
+}
+
 /// Sum of squares in f64 (for the global gradient norm, where 1.4 million terms meet).
 pub fn sum_squares_f64(xs: &[f32]) -> f64 {
     xs.chunks(4096).map(|c| dot(c, c) as f64).sum()
@@ -130,6 +195,20 @@ mod tests {
             assert_eq!(max(s), s.iter().copied().fold(f32::MIN, f32::max));
             let d: f64 = s.iter().map(|&x| x as f64 * x as f64).sum();
             assert!((dot(s, s) as f64 - d).abs() < 1e-2 * d.max(1.0));
+            let m = 0.3f32;
+            let dev: f64 = s.iter().map(|&x| (x as f64 - m as f64).powi(2)).sum();
+            assert!((sum_squared_deviations(s, m) as f64 - dev).abs() < 1e-3 * dev.max(1.0));
+            let d3: f64 = s.iter().map(|&x| x as f64 * x as f64 * (x as f64 - 1.0)).sum();
+            assert!((dot_centered(s, s, s, 1.0) as f64 - d3).abs() < 1e-3 * d3.abs().max(1.0));
+            let bias: Vec<f32> = (0..n).map(|i| (i % 3) as f32).collect();
+            let mut row = s.to_vec();
+            let top = add_max(&mut row, &bias);
+            assert!(row.iter().zip(s).zip(&bias).all(|((r, x), b)| *r == x + b));
+            assert_eq!(top, row.iter().copied().fold(f32::MIN, f32::max));
+            let want: Vec<f32> = row.iter().map(|&x| exp(x - top)).collect();
+            let total = exp_sum(&mut row, top);
+            assert_eq!(row, want);
+            assert!((total - want.iter().sum::<f32>()).abs() < 1e-5 * total);
         }
     }
 }

@@ -28,7 +28,7 @@ pub fn forward(
         for (i, o) in out.chunks_exact_mut(c).enumerate() {
             let x = &inp[(r0 + i) * c..(r0 + i + 1) * c];
             let m = vecmath::sum(x) / c as f32;
-            let var = x.iter().map(|v| (v - m) * (v - m)).sum::<f32>() / c as f32;
+            let var = vecmath::sum_squared_deviations(x, m) / c as f32;
             let s = 1.0 / (var + EPS).sqrt();
             for (((o, &x), &g), &b) in o.iter_mut().zip(x).zip(g).zip(b) {
                 *o = (x - m) * s * g + b;
@@ -67,15 +67,10 @@ pub fn backward(
             let i = r0 + k;
             let (x, d) = (&inp[i * c..(i + 1) * c], &dout[i * c..(i + 1) * c]);
             let (m, s) = (mean[i], rstd[i]);
-            let mut mean_d = 0.0;
-            let mut mean_dx = 0.0;
-            for j in 0..c {
-                let dnorm = d[j] * g[j];
-                mean_d += dnorm;
-                mean_dx += dnorm * (x[j] - m) * s;
-            }
-            mean_d /= c as f32;
-            mean_dx /= c as f32;
+            // Σ dnorm and Σ dnorm·x̂, with dnorm = d·g and x̂ = (x − m)·s.
+            let sum_d = vecmath::dot(d, g);
+            let mean_d = sum_d / c as f32;
+            let mean_dx = vecmath::dot_centered(d, g, x, m) * s / c as f32;
             for j in 0..c {
                 let xhat = (x[j] - m) * s;
                 dx[j] += s * (d[j] * g[j] - mean_d - xhat * mean_dx);

@@ -24,9 +24,11 @@ pub mod attention;
 #[cfg(feature = "gpu")]
 mod device_store;
 pub mod gelu;
+pub mod head;
 pub mod layernorm;
 pub mod linear;
 pub mod position;
+pub mod profile;
 mod registry;
 mod rnn;
 pub mod rnn_cell;
@@ -40,6 +42,7 @@ mod transformer;
 mod transformer_gpu;
 
 pub use adamw::AdamWConfig;
+pub use profile::LayerTime;
 pub use registry::{Entry, ModelConfig, ModelKind, MODELS};
 pub use rnn::{Rnn, RnnConfig};
 pub use spec::{ModelSpec, SizeOverrides, WorkSpan};
@@ -94,6 +97,15 @@ pub trait LanguageModel: Send {
     /// the step's N windows, so that the micro-batches' gradients add up to the batch's.
     fn backward(&mut self, scale: f32, exec: Exec);
 
+    /// One training pass over a (micro-)batch: [`LanguageModel::forward`] with `targets`, then
+    /// [`LanguageModel::backward`] with `scale`. The CPU models fuse their output layer with
+    /// the loss here ([`head`]), so the (batch·seq, vocab) logits never leave the cache;
+    /// afterwards the losses can be read, the probabilities cannot.
+    fn forward_backward(&mut self, inputs: &[u32], targets: &[u32], batch: usize, seq: usize, scale: f32, exec: Exec) {
+        self.forward(inputs, Some(targets), batch, seq, exec);
+        self.backward(scale, exec);
+    }
+
     /// Next-token probabilities after position `pos` of row `row` of the last forward (before
     /// its backward, which turns them into gradients).
     fn read_probs(&self, row: usize, pos: usize, out: &mut [f32]);
@@ -114,6 +126,12 @@ pub trait LanguageModel: Send {
     /// not see them).
     fn chain_seconds(&self) -> f64 {
         0.0
+    }
+
+    /// Seconds each kind of layer took in the last forward and backward (empty for a model on
+    /// a device, whose kernels the host does not time one by one).
+    fn layer_times(&self) -> Vec<LayerTime> {
+        Vec::new()
     }
 
     /// Allocate the activations of a forward + backward on `batch` windows of `seq` tokens now

@@ -8,13 +8,20 @@
 use serde::{Deserialize, Serialize};
 
 use crate::embed::embedding;
-use crate::linalg::{vecmath, zero, Exec};
+use crate::linalg::{vecmath, zero, Exec, Par};
 use crate::rng::Rng;
 
+use super::profile::{
+    LayerClock, LayerTime, Pass, CLEAR_GRADIENTS, EMBEDDING_LAYER, HEAD_AND_LOSS, LOSS_LAYER, OUTPUT_LAYER,
+};
 use super::registry::{Entry, ModelConfig};
 use super::spec::{check_range, ModelSpec, SizeOverrides, WorkSpan, MAX_WIDTH};
 use super::store::{pair_mut, At, HostStore, Layout, ParamStore, Span};
-use super::{linear, rnn_cell, softmax_ce, LanguageModel, Trace};
+use super::{head, linear, rnn_cell, softmax_ce, LanguageModel, Trace};
+
+/// The profile's rows for the RNN's own layers.
+const INPUT_LAYER: &str = "input projection";
+const RECURRENCE: &str = "recurrence (the chain)";
 
 /// The registry's entry.
 pub const ENTRY: Entry = Entry {
@@ -83,12 +90,13 @@ impl ModelSpec for RnnConfig {
         3.0 * (2 * (d * h + h * h + h * v)) as f64
     }
 
-    /// `RnnActs`: ids, embeddings, hidden states, probabilities and losses, their gradients and
-    /// the recurrence's scratch.
+    /// `RnnActs`: ids, embeddings, hidden states, probabilities and losses, their gradients,
+    /// the recurrence's scratch and the fused head's (on one thread).
     fn activation_floats(&self, batch: usize, seq_len: usize) -> f64 {
         let (b, n) = (batch as f64, (batch * seq_len) as f64);
         let (v, d, h) = (self.vocab_size as f64, self.d_model as f64, self.hidden_size as f64);
-        n * (3.0 + 2.0 * d + 4.0 * h + v) + b * h
+        let head = head::scratch_floats(1, batch * seq_len, self.hidden_size, self.vocab_size) as f64;
+        n * (3.0 + 2.0 * d + 4.0 * h + v) + b * h + head
     }
 
     /// The chain runs through every word of a window — h_t = tanh(… + h_{t−1}·W_hh) — so the
@@ -145,8 +153,8 @@ struct RnnActs {
     carry: Vec<f32>, // (b, h)
     /// Whether `probs` holds gradients (backward ran since the last forward).
     probs_consumed: bool,
-    /// Seconds spent in the recurrence by the last forward + backward.
-    sequential: f64,
+    /// The fused output layer's blocks of logits and per-thread partials (`head::train`).
+    head_scratch: Vec<f32>,
 }
 
 /// An Elman RNN language model.
@@ -155,6 +163,7 @@ pub struct Rnn {
     p: RnnParams,
     store: HostStore,
     acts: RnnActs,
+    clock: LayerClock,
 }
 
 impl Rnn {
@@ -170,7 +179,7 @@ impl Rnn {
         rng.fork(2).fill_uniform(params.at_mut(p.w_xh), bound);
         rng.fork(3).fill_uniform(params.at_mut(p.w_hh), bound);
         rng.fork(4).fill_normal(params.at_mut(p.w_out), 0.02);
-        Rnn { config, p, store, acts: RnnActs::default() }
+        Rnn { config, p, store, acts: RnnActs::default(), clock: LayerClock::default() }
     }
 
     fn ensure_acts(&mut self, batch: usize, seq: usize) {
@@ -198,7 +207,7 @@ impl Rnn {
             dz: z(n * h),
             carry: z(batch * h),
             probs_consumed: false,
-            sequential: 0.0,
+            head_scratch: Vec::new(),
         };
     }
 
@@ -214,6 +223,67 @@ pub(super) fn to_time_major(out: &mut [u32], ids: &[u32], b: usize, t: usize) {
         for ti in 0..t {
             out[ti * b + bi] = ids[bi * t + ti];
         }
+    }
+}
+
+impl Rnn {
+    /// Everything below the output layer: embeddings, input projection, recurrence → `hs`.
+    fn forward_features(&mut self, inputs: &[u32], targets: Option<&[u32]>, b: usize, t: usize, par: Par) {
+        self.ensure_acts(b, t);
+        let (d, h) = (self.config.d_model, self.config.hidden_size);
+        let (n, p, w) = (b * t, &self.p, &self.store.values[..]);
+        let (a, clock) = (&mut self.acts, &mut self.clock);
+        clock.start(Pass::Forward);
+        a.probs_consumed = false;
+        to_time_major(&mut a.tokens, inputs, b, t);
+        if let Some(targets) = targets {
+            to_time_major(&mut a.targets, targets, b, t);
+        }
+        embedding::forward(&mut a.emb[..n * d], &a.tokens[..n], w.at(p.wte), d);
+        clock.lap(EMBEDDING_LAYER);
+        linear::forward(&mut a.hs, &a.emb, w.at(p.w_xh), w.at(p.b_h), n, d, h, par);
+        clock.lap(INPUT_LAYER);
+        rnn_cell::forward(&mut a.hs[..n * h], w.at(p.w_hh), t, b, h, par);
+        clock.lap(RECURRENCE);
+    }
+
+    /// Start a backward pass: the activation gradients to zero.
+    fn clear_gradients(&mut self, par: Par) {
+        let (d, h) = (self.config.d_model, self.config.hidden_size);
+        let n = self.acts.batch * self.acts.seq;
+        let a = &mut self.acts;
+        self.clock.start(Pass::Backward);
+        for buf in [&mut a.dhs[..n * h], &mut a.dp[..n * h], &mut a.demb[..n * d]] {
+            zero(buf, par);
+        }
+        self.clock.lap(CLEAR_GRADIENTS);
+    }
+
+    /// From the gradient at the hidden states (`dhs`) down to the embeddings.
+    fn backward_features(&mut self, par: Par) {
+        let (d, h) = (self.config.d_model, self.config.hidden_size);
+        let (b, t) = (self.acts.batch, self.acts.seq);
+        let (n, p, w) = (b * t, &self.p, &self.store.values[..]);
+        let (a, g, clock) = (&mut self.acts, &mut self.store.grads[..], &mut self.clock);
+        rnn_cell::backward(
+            &mut a.dp,
+            g.at_mut(p.w_hh),
+            &mut a.dz,
+            &mut a.carry,
+            &a.dhs,
+            &a.hs,
+            w.at(p.w_hh),
+            t,
+            b,
+            h,
+            par,
+        );
+        clock.lap(RECURRENCE);
+        let (dw, db) = pair_mut(g, p.w_xh, p.b_h);
+        linear::backward(Some(&mut a.demb), dw, db, &a.dp, &a.emb, w.at(p.w_xh), n, d, h, par);
+        clock.lap(INPUT_LAYER);
+        embedding::backward(g.at_mut(p.wte), &a.demb[..n * d], &a.tokens[..n], d);
+        clock.lap(EMBEDDING_LAYER);
     }
 }
 
@@ -235,23 +305,14 @@ impl LanguageModel for Rnn {
     }
 
     fn forward(&mut self, inputs: &[u32], targets: Option<&[u32]>, b: usize, t: usize, exec: Exec) {
-        self.ensure_acts(b, t);
-        let (d, h, v) = (self.config.d_model, self.config.hidden_size, self.config.vocab_size);
-        let (n, p, w, par) = (b * t, &self.p, &self.store.values[..], exec.par);
-        let a = &mut self.acts;
-        a.probs_consumed = false;
-        to_time_major(&mut a.tokens, inputs, b, t);
-        if let Some(targets) = targets {
-            to_time_major(&mut a.targets, targets, b, t);
-        }
-        embedding::forward(&mut a.emb[..n * d], &a.tokens[..n], w.at(p.wte), d);
-        linear::forward(&mut a.hs, &a.emb, w.at(p.w_xh), w.at(p.b_h), n, d, h, par);
-        let chain = std::time::Instant::now();
-        rnn_cell::forward(&mut a.hs[..n * h], w.at(p.w_hh), t, b, h, par);
-        a.sequential = chain.elapsed().as_secs_f64();
+        self.forward_features(inputs, targets, b, t, exec.par);
+        let (h, v, n, par) = (self.config.hidden_size, self.config.vocab_size, b * t, exec.par);
+        let (p, w, a, clock) = (&self.p, &self.store.values[..], &mut self.acts, &mut self.clock);
         linear::forward(&mut a.probs, &a.hs, w.at(p.w_out), w.at(p.b_out), n, h, v, par);
+        clock.lap(OUTPUT_LAYER);
         let targets = targets.map(|_| &a.targets[..n]);
         softmax_ce::forward(&mut a.probs, &mut a.losses, targets, n, v, par);
+        clock.lap(LOSS_LAYER);
     }
 
     fn read_loss(&self) -> f32 {
@@ -259,35 +320,44 @@ impl LanguageModel for Rnn {
     }
 
     fn backward(&mut self, scale: f32, exec: Exec) {
-        let (d, h, v) = (self.config.d_model, self.config.hidden_size, self.config.vocab_size);
-        let (b, t) = (self.acts.batch, self.acts.seq);
-        let (n, p, w, par) = (b * t, &self.p, &self.store.values[..], exec.par);
-        let (a, g) = (&mut self.acts, &mut self.store.grads[..]);
-        for buf in [&mut a.dhs[..n * h], &mut a.dp[..n * h], &mut a.demb[..n * d]] {
-            zero(buf, par);
-        }
+        self.clear_gradients(exec.par);
+        let (h, v, par) = (self.config.hidden_size, self.config.vocab_size, exec.par);
+        let n = self.acts.batch * self.acts.seq;
+        let (p, w, g) = (&self.p, &self.store.values[..], &mut self.store.grads[..]);
+        let (a, clock) = (&mut self.acts, &mut self.clock);
         a.probs_consumed = true;
         softmax_ce::backward(&mut a.probs, &a.targets, scale / n as f32, n, v, par);
+        clock.lap(LOSS_LAYER);
         let (dw, db) = pair_mut(g, p.w_out, p.b_out);
         linear::backward(Some(&mut a.dhs), dw, db, &a.probs, &a.hs, w.at(p.w_out), n, h, v, par);
-        let chain = std::time::Instant::now();
-        rnn_cell::backward(
-            &mut a.dp,
-            g.at_mut(p.w_hh),
-            &mut a.dz,
-            &mut a.carry,
-            &a.dhs,
+        clock.lap(OUTPUT_LAYER);
+        self.backward_features(par);
+    }
+
+    fn forward_backward(&mut self, inputs: &[u32], targets: &[u32], b: usize, t: usize, scale: f32, exec: Exec) {
+        self.forward_features(inputs, Some(targets), b, t, exec.par);
+        self.clear_gradients(exec.par);
+        let (h, v, n, par) = (self.config.hidden_size, self.config.vocab_size, b * t, exec.par);
+        let (p, w, g) = (&self.p, &self.store.values[..], &mut self.store.grads[..]);
+        let (a, clock) = (&mut self.acts, &mut self.clock);
+        a.probs_consumed = true;
+        let (dw, db) = pair_mut(g, p.w_out, p.b_out);
+        let weights = (w.at(p.w_out), w.at(p.b_out));
+        let targets = &a.targets[..n];
+        let outs = (&mut a.dhs[..], dw, db);
+        head::train(
+            outs,
+            &mut a.losses,
+            &mut a.head_scratch,
             &a.hs,
-            w.at(p.w_hh),
-            t,
-            b,
-            h,
+            weights,
+            targets,
+            scale / n as f32,
+            (n, h, v),
             par,
         );
-        a.sequential += chain.elapsed().as_secs_f64();
-        let (dw, db) = pair_mut(g, p.w_xh, p.b_h);
-        linear::backward(Some(&mut a.demb), dw, db, &a.dp, &a.emb, w.at(p.w_xh), n, d, h, par);
-        embedding::backward(g.at_mut(p.wte), &a.demb[..n * d], &a.tokens[..n], d);
+        clock.lap(HEAD_AND_LOSS);
+        self.backward_features(par);
     }
 
     fn read_probs(&self, row: usize, pos: usize, out: &mut [f32]) {
@@ -322,6 +392,10 @@ impl LanguageModel for Rnn {
     }
 
     fn chain_seconds(&self) -> f64 {
-        self.acts.sequential
+        self.clock.seconds(RECURRENCE)
+    }
+
+    fn layer_times(&self) -> Vec<LayerTime> {
+        self.clock.times()
     }
 }

@@ -10,13 +10,25 @@ use serde::{Deserialize, Serialize};
 
 use crate::embed::embedding;
 use crate::error::{Error, Result};
-use crate::linalg::{vecmath, zero, Exec};
+use crate::linalg::{vecmath, zero, Exec, Par};
 use crate::rng::Rng;
 
+use super::profile::{
+    LayerClock, LayerTime, Pass, CLEAR_GRADIENTS, EMBEDDING_LAYER, HEAD_AND_LOSS, LOSS_LAYER, OUTPUT_LAYER,
+};
 use super::registry::{Entry, ModelConfig};
 use super::spec::{check_range, ModelSpec, SizeOverrides, WorkSpan, MAX_CONTEXT, MAX_LAYERS, MAX_WIDTH};
 use super::store::{pair_mut, At, HostStore, Layout, ParamStore, Span};
-use super::{attention, gelu, layernorm, linear, position, softmax_ce, LanguageModel, Trace};
+use super::{attention, gelu, head, layernorm, linear, position, softmax_ce, LanguageModel, Trace};
+
+/// The profile's rows for the Transformer's own layers (every block's add up in one row).
+const LAYER_NORM: &str = "layer norm";
+const QKV: &str = "attention q, k, v";
+const ATTENTION: &str = "attention (scores, softmax, mix)";
+const ATTENTION_OUT: &str = "attention output + residual";
+const MLP_UP: &str = "MLP up";
+const GELU: &str = "GELU";
+const MLP_DOWN: &str = "MLP down + residual";
 
 /// The registry's entry.
 pub const ENTRY: Entry = Entry {
@@ -142,7 +154,8 @@ impl ModelSpec for TransformerConfig {
         let (b, t, n) = (batch as f64, seq_len as f64, (batch * seq_len) as f64);
         let (v, c, m) = (self.vocab_size as f64, self.d_model as f64, self.mlp_size as f64);
         let block = 14.0 * n * c + 4.0 * n + 4.0 * n * m + b * self.n_heads as f64 * t * t;
-        self.n_layers as f64 * block + 4.0 * n * c + 5.0 * n + n * v + b * t * t
+        let head = head::scratch_floats(1, batch * seq_len, self.d_model, self.vocab_size) as f64;
+        self.n_layers as f64 * block + 4.0 * n * c + 5.0 * n + n * v + b * t * t + head
     }
 
     /// The probabilities, or a block's attention maps (batch, heads, t, t), or its MLP.
@@ -294,6 +307,8 @@ struct Acts {
     dblocks: Vec<BlockGrads>,
     datt: Vec<f32>, // (b, t, t) attention's scratch
     probs_consumed: bool,
+    /// The fused output layer's blocks of logits and per-thread partials (`head::train`).
+    head_scratch: Vec<f32>,
 }
 
 /// A decoder-only Transformer language model.
@@ -302,6 +317,7 @@ pub struct Transformer {
     p: TransformerParams,
     store: HostStore,
     acts: Acts,
+    clock: LayerClock,
 }
 
 impl Transformer {
@@ -323,7 +339,7 @@ impl Transformer {
         for (i, r) in normal.into_iter().enumerate() {
             rng.fork(2 + i as u64).fill_normal(params.at_mut(r), 0.02);
         }
-        Transformer { config, p, store, acts: Acts::default() }
+        Transformer { config, p, store, acts: Acts::default(), clock: LayerClock::default() }
     }
 
     fn ensure_acts(&mut self, batch: usize, seq: usize) {
@@ -355,7 +371,149 @@ impl Transformer {
             dblocks: (0..self.config.n_layers).map(|_| grads()).collect(),
             datt: z(batch * seq * seq),
             probs_consumed: false,
+            head_scratch: Vec::new(),
         };
+    }
+}
+
+impl Transformer {
+    /// Everything below the output layer: embeddings, the blocks, the final LayerNorm → `lnf`.
+    fn forward_features(&mut self, inputs: &[u32], targets: Option<&[u32]>, b: usize, t: usize, par: Par) {
+        assert!(t <= self.config.context_len, "window of {t} exceeds the context of {}", self.config.context_len);
+        self.ensure_acts(b, t);
+        let TransformerConfig { d_model: c, mlp_size: m, n_heads: nh, .. } = self.config;
+        let (n, p, w) = (b * t, &self.p, &self.store.values[..]);
+        let (a, clock) = (&mut self.acts, &mut self.clock);
+        clock.start(Pass::Forward);
+        a.probs_consumed = false;
+        a.tokens[..n].copy_from_slice(inputs);
+        if let Some(targets) = targets {
+            a.targets[..n].copy_from_slice(targets);
+        }
+        embedding::forward(&mut a.encoded[..n * c], inputs, w.at(p.wte), c);
+        position::forward(&mut a.encoded, w.at(p.wpe), n, t, c);
+        clock.lap(EMBEDDING_LAYER);
+        for (l, bp) in p.blocks.iter().enumerate() {
+            let (done, rest) = a.blocks.split_at_mut(l);
+            let x = if l == 0 { &a.encoded } else { &done[l - 1].out };
+            let k = &mut rest[0];
+            layernorm::forward(
+                &mut k.ln1,
+                &mut k.ln1_mean,
+                &mut k.ln1_rstd,
+                x,
+                w.at(bp.ln1_g),
+                w.at(bp.ln1_b),
+                n,
+                c,
+                par,
+            );
+            clock.lap(LAYER_NORM);
+            linear::forward(&mut k.qkv, &k.ln1, w.at(bp.w_qkv), w.at(bp.b_qkv), n, c, 3 * c, par);
+            clock.lap(QKV);
+            attention::forward(&mut k.atty, &mut k.att, &k.qkv, b, t, c, nh, par);
+            clock.lap(ATTENTION);
+            linear::forward(&mut k.resid_mid, &k.atty, w.at(bp.w_o), w.at(bp.b_o), n, c, c, par);
+            vecmath::add_assign(&mut k.resid_mid[..n * c], &x[..n * c]);
+            clock.lap(ATTENTION_OUT);
+            layernorm::forward(
+                &mut k.ln2,
+                &mut k.ln2_mean,
+                &mut k.ln2_rstd,
+                &k.resid_mid,
+                w.at(bp.ln2_g),
+                w.at(bp.ln2_b),
+                n,
+                c,
+                par,
+            );
+            clock.lap(LAYER_NORM);
+            linear::forward(&mut k.fc, &k.ln2, w.at(bp.w_fc), w.at(bp.b_fc), n, c, m, par);
+            clock.lap(MLP_UP);
+            gelu::forward(&mut k.fc_gelu, &k.fc[..n * m], par);
+            clock.lap(GELU);
+            linear::forward(&mut k.out, &k.fc_gelu, w.at(bp.w_proj), w.at(bp.b_proj), n, m, c, par);
+            vecmath::add_assign(&mut k.out[..n * c], &k.resid_mid[..n * c]);
+            clock.lap(MLP_DOWN);
+        }
+        let x = a.blocks.last().map_or(&a.encoded, |k| &k.out);
+        layernorm::forward(&mut a.lnf, &mut a.lnf_mean, &mut a.lnf_rstd, x, w.at(p.lnf_g), w.at(p.lnf_b), n, c, par);
+        clock.lap(LAYER_NORM);
+    }
+
+    /// Start a backward pass: the activation gradients to zero.
+    fn clear_gradients(&mut self, par: Par) {
+        let TransformerConfig { d_model: c, mlp_size: m, .. } = self.config;
+        let n = self.acts.batch * self.acts.seq;
+        let (a, clock) = (&mut self.acts, &mut self.clock);
+        clock.start(Pass::Backward);
+        zero(&mut a.dresid[..n * c], par);
+        zero(&mut a.dlnf[..n * c], par);
+        for d in &mut a.dblocks {
+            for buf in [&mut d.dln1, &mut d.datty, &mut d.dln2] {
+                zero(&mut buf[..n * c], par);
+            }
+            zero(&mut d.dqkv[..n * 3 * c], par);
+            zero(&mut d.dfc[..n * m], par);
+            zero(&mut d.dfc_gelu[..n * m], par);
+        }
+        clock.lap(CLEAR_GRADIENTS);
+    }
+
+    /// From the gradient at the final LayerNorm's output (`dlnf`) down to the embeddings.
+    fn backward_features(&mut self, par: Par) {
+        let TransformerConfig { d_model: c, mlp_size: m, n_heads: nh, .. } = self.config;
+        let (b, t) = (self.acts.batch, self.acts.seq);
+        let (n, p, w) = (b * t, &self.p, &self.store.values[..]);
+        let (a, g, clock) = (&mut self.acts, &mut self.store.grads[..], &mut self.clock);
+        let x = a.blocks.last().map_or(&a.encoded, |k| &k.out);
+        let (dg, db) = pair_mut(g, p.lnf_g, p.lnf_b);
+        layernorm::backward(&mut a.dresid, dg, db, &a.dlnf, x, &a.lnf_mean, &a.lnf_rstd, w.at(p.lnf_g), n, c, par);
+        clock.lap(LAYER_NORM);
+        // a.dresid is now d(loss)/d(output of the last block); walk the blocks backwards.
+        for (l, bp) in p.blocks.iter().enumerate().rev() {
+            let x = if l == 0 { &a.encoded } else { &a.blocks[l - 1].out };
+            let (k, d) = (&a.blocks[l], &mut a.dblocks[l]);
+            let (dw, db) = pair_mut(g, bp.w_proj, bp.b_proj);
+            linear::backward(Some(&mut d.dfc_gelu), dw, db, &a.dresid, &k.fc_gelu, w.at(bp.w_proj), n, m, c, par);
+            clock.lap(MLP_DOWN);
+            gelu::backward(&mut d.dfc, &d.dfc_gelu[..n * m], &k.fc[..n * m], par);
+            clock.lap(GELU);
+            let (dw, db) = pair_mut(g, bp.w_fc, bp.b_fc);
+            linear::backward(Some(&mut d.dln2), dw, db, &d.dfc, &k.ln2, w.at(bp.w_fc), n, c, m, par);
+            clock.lap(MLP_UP);
+            let (dg, db) = pair_mut(g, bp.ln2_g, bp.ln2_b);
+            layernorm::backward(
+                &mut a.dresid,
+                dg,
+                db,
+                &d.dln2,
+                &k.resid_mid,
+                &k.ln2_mean,
+                &k.ln2_rstd,
+                w.at(bp.ln2_g),
+                n,
+                c,
+                par,
+            );
+            clock.lap(LAYER_NORM);
+            // a.dresid is now d/d(resid_mid): the MLP branch and the skip connection summed.
+            let (dw, db) = pair_mut(g, bp.w_o, bp.b_o);
+            linear::backward(Some(&mut d.datty), dw, db, &a.dresid, &k.atty, w.at(bp.w_o), n, c, c, par);
+            clock.lap(ATTENTION_OUT);
+            attention::backward(&mut d.dqkv, &mut a.datt, &d.datty, &k.qkv, &k.att, b, t, c, nh, par);
+            clock.lap(ATTENTION);
+            let (dw, db) = pair_mut(g, bp.w_qkv, bp.b_qkv);
+            linear::backward(Some(&mut d.dln1), dw, db, &d.dqkv, &k.ln1, w.at(bp.w_qkv), n, c, 3 * c, par);
+            clock.lap(QKV);
+            let (dg, db) = pair_mut(g, bp.ln1_g, bp.ln1_b);
+            layernorm::backward(&mut a.dresid, dg, db, &d.dln1, x, &k.ln1_mean, &k.ln1_rstd, w.at(bp.ln1_g), n, c, par);
+            clock.lap(LAYER_NORM);
+        }
+        // a.dresid is now d(loss)/d(x_0), x_0 = E[token] + P[position].
+        embedding::backward(g.at_mut(p.wte), &a.dresid[..n * c], &a.tokens[..n], c);
+        position::backward(g.at_mut(p.wpe), &a.dresid, n, t, c);
+        clock.lap(EMBEDDING_LAYER);
     }
 }
 
@@ -377,58 +535,15 @@ impl LanguageModel for Transformer {
     }
 
     fn forward(&mut self, inputs: &[u32], targets: Option<&[u32]>, b: usize, t: usize, exec: Exec) {
-        assert!(t <= self.config.context_len, "window of {t} exceeds the context of {}", self.config.context_len);
-        self.ensure_acts(b, t);
-        let TransformerConfig { vocab_size: v, d_model: c, mlp_size: m, n_heads: nh, .. } = self.config;
-        let (n, p, w, par) = (b * t, &self.p, &self.store.values[..], exec.par);
-        let a = &mut self.acts;
-        a.probs_consumed = false;
-        a.tokens[..n].copy_from_slice(inputs);
-        if let Some(targets) = targets {
-            a.targets[..n].copy_from_slice(targets);
-        }
-        embedding::forward(&mut a.encoded[..n * c], inputs, w.at(p.wte), c);
-        position::forward(&mut a.encoded, w.at(p.wpe), n, t, c);
-        for (l, bp) in p.blocks.iter().enumerate() {
-            let (done, rest) = a.blocks.split_at_mut(l);
-            let x = if l == 0 { &a.encoded } else { &done[l - 1].out };
-            let k = &mut rest[0];
-            layernorm::forward(
-                &mut k.ln1,
-                &mut k.ln1_mean,
-                &mut k.ln1_rstd,
-                x,
-                w.at(bp.ln1_g),
-                w.at(bp.ln1_b),
-                n,
-                c,
-                par,
-            );
-            linear::forward(&mut k.qkv, &k.ln1, w.at(bp.w_qkv), w.at(bp.b_qkv), n, c, 3 * c, par);
-            attention::forward(&mut k.atty, &mut k.att, &k.qkv, b, t, c, nh, par);
-            linear::forward(&mut k.resid_mid, &k.atty, w.at(bp.w_o), w.at(bp.b_o), n, c, c, par);
-            vecmath::add_assign(&mut k.resid_mid[..n * c], &x[..n * c]);
-            layernorm::forward(
-                &mut k.ln2,
-                &mut k.ln2_mean,
-                &mut k.ln2_rstd,
-                &k.resid_mid,
-                w.at(bp.ln2_g),
-                w.at(bp.ln2_b),
-                n,
-                c,
-                par,
-            );
-            linear::forward(&mut k.fc, &k.ln2, w.at(bp.w_fc), w.at(bp.b_fc), n, c, m, par);
-            gelu::forward(&mut k.fc_gelu, &k.fc[..n * m], par);
-            linear::forward(&mut k.out, &k.fc_gelu, w.at(bp.w_proj), w.at(bp.b_proj), n, m, c, par);
-            vecmath::add_assign(&mut k.out[..n * c], &k.resid_mid[..n * c]);
-        }
-        let x = a.blocks.last().map_or(&a.encoded, |k| &k.out);
-        layernorm::forward(&mut a.lnf, &mut a.lnf_mean, &mut a.lnf_rstd, x, w.at(p.lnf_g), w.at(p.lnf_b), n, c, par);
+        self.forward_features(inputs, targets, b, t, exec.par);
+        let TransformerConfig { vocab_size: v, d_model: c, .. } = self.config;
+        let (n, par) = (b * t, exec.par);
+        let (p, w, a, clock) = (&self.p, &self.store.values[..], &mut self.acts, &mut self.clock);
         linear::forward(&mut a.probs, &a.lnf, w.at(p.w_out), w.at(p.b_out), n, c, v, par);
+        clock.lap(OUTPUT_LAYER);
         let targets = targets.map(|_| &a.targets[..n]);
         softmax_ce::forward(&mut a.probs, &mut a.losses, targets, n, v, par);
+        clock.lap(LOSS_LAYER);
     }
 
     fn read_loss(&self) -> f32 {
@@ -436,62 +551,49 @@ impl LanguageModel for Transformer {
     }
 
     fn backward(&mut self, scale: f32, exec: Exec) {
-        let TransformerConfig { vocab_size: v, d_model: c, mlp_size: m, n_heads: nh, .. } = self.config;
-        let (b, t) = (self.acts.batch, self.acts.seq);
-        let (n, p, w, par) = (b * t, &self.p, &self.store.values[..], exec.par);
-        let (a, g) = (&mut self.acts, &mut self.store.grads[..]);
-        zero(&mut a.dresid[..n * c], par);
-        zero(&mut a.dlnf[..n * c], par);
-        for d in &mut a.dblocks {
-            for buf in [&mut d.dln1, &mut d.datty, &mut d.dln2] {
-                zero(&mut buf[..n * c], par);
-            }
-            zero(&mut d.dqkv[..n * 3 * c], par);
-            zero(&mut d.dfc[..n * m], par);
-            zero(&mut d.dfc_gelu[..n * m], par);
-        }
+        self.clear_gradients(exec.par);
+        let TransformerConfig { vocab_size: v, d_model: c, .. } = self.config;
+        let (n, par) = (self.acts.batch * self.acts.seq, exec.par);
+        let (p, w, g) = (&self.p, &self.store.values[..], &mut self.store.grads[..]);
+        let (a, clock) = (&mut self.acts, &mut self.clock);
         a.probs_consumed = true;
         softmax_ce::backward(&mut a.probs, &a.targets, scale / n as f32, n, v, par);
+        clock.lap(LOSS_LAYER);
         let (dw, db) = pair_mut(g, p.w_out, p.b_out);
         linear::backward(Some(&mut a.dlnf), dw, db, &a.probs, &a.lnf, w.at(p.w_out), n, c, v, par);
-        let x = a.blocks.last().map_or(&a.encoded, |k| &k.out);
-        let (dg, db) = pair_mut(g, p.lnf_g, p.lnf_b);
-        layernorm::backward(&mut a.dresid, dg, db, &a.dlnf, x, &a.lnf_mean, &a.lnf_rstd, w.at(p.lnf_g), n, c, par);
-        // a.dresid is now d(loss)/d(output of the last block); walk the blocks backwards.
-        for (l, bp) in p.blocks.iter().enumerate().rev() {
-            let x = if l == 0 { &a.encoded } else { &a.blocks[l - 1].out };
-            let (k, d) = (&a.blocks[l], &mut a.dblocks[l]);
-            let (dw, db) = pair_mut(g, bp.w_proj, bp.b_proj);
-            linear::backward(Some(&mut d.dfc_gelu), dw, db, &a.dresid, &k.fc_gelu, w.at(bp.w_proj), n, m, c, par);
-            gelu::backward(&mut d.dfc, &d.dfc_gelu[..n * m], &k.fc[..n * m], par);
-            let (dw, db) = pair_mut(g, bp.w_fc, bp.b_fc);
-            linear::backward(Some(&mut d.dln2), dw, db, &d.dfc, &k.ln2, w.at(bp.w_fc), n, c, m, par);
-            let (dg, db) = pair_mut(g, bp.ln2_g, bp.ln2_b);
-            layernorm::backward(
-                &mut a.dresid,
-                dg,
-                db,
-                &d.dln2,
-                &k.resid_mid,
-                &k.ln2_mean,
-                &k.ln2_rstd,
-                w.at(bp.ln2_g),
-                n,
-                c,
-                par,
-            );
-            // a.dresid is now d/d(resid_mid): the MLP branch and the skip connection summed.
-            let (dw, db) = pair_mut(g, bp.w_o, bp.b_o);
-            linear::backward(Some(&mut d.datty), dw, db, &a.dresid, &k.atty, w.at(bp.w_o), n, c, c, par);
-            attention::backward(&mut d.dqkv, &mut a.datt, &d.datty, &k.qkv, &k.att, b, t, c, nh, par);
-            let (dw, db) = pair_mut(g, bp.w_qkv, bp.b_qkv);
-            linear::backward(Some(&mut d.dln1), dw, db, &d.dqkv, &k.ln1, w.at(bp.w_qkv), n, c, 3 * c, par);
-            let (dg, db) = pair_mut(g, bp.ln1_g, bp.ln1_b);
-            layernorm::backward(&mut a.dresid, dg, db, &d.dln1, x, &k.ln1_mean, &k.ln1_rstd, w.at(bp.ln1_g), n, c, par);
-        }
-        // a.dresid is now d(loss)/d(x_0), x_0 = E[token] + P[position].
-        embedding::backward(g.at_mut(p.wte), &a.dresid[..n * c], &a.tokens[..n], c);
-        position::backward(g.at_mut(p.wpe), &a.dresid, n, t, c);
+        clock.lap(OUTPUT_LAYER);
+        self.backward_features(par);
+    }
+
+    fn forward_backward(&mut self, inputs: &[u32], targets: &[u32], b: usize, t: usize, scale: f32, exec: Exec) {
+        self.forward_features(inputs, Some(targets), b, t, exec.par);
+        self.clear_gradients(exec.par);
+        let TransformerConfig { vocab_size: v, d_model: c, .. } = self.config;
+        let (n, par) = (b * t, exec.par);
+        let (p, w, g) = (&self.p, &self.store.values[..], &mut self.store.grads[..]);
+        let (a, clock) = (&mut self.acts, &mut self.clock);
+        a.probs_consumed = true;
+        let (dw, db) = pair_mut(g, p.w_out, p.b_out);
+        let weights = (w.at(p.w_out), w.at(p.b_out));
+        let targets = &a.targets[..n];
+        let outs = (&mut a.dlnf[..], dw, db);
+        head::train(
+            outs,
+            &mut a.losses,
+            &mut a.head_scratch,
+            &a.lnf,
+            weights,
+            targets,
+            scale / n as f32,
+            (n, c, v),
+            par,
+        );
+        clock.lap(HEAD_AND_LOSS);
+        self.backward_features(par);
+    }
+
+    fn layer_times(&self) -> Vec<LayerTime> {
+        self.clock.times()
     }
 
     fn read_probs(&self, row: usize, pos: usize, out: &mut [f32]) {

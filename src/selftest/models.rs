@@ -47,8 +47,7 @@ struct Step {
 fn step(model: &mut dyn LanguageModel, inputs: &[u32], targets: &[u32]) -> Step {
     let config = AdamWConfig::default();
     model.store_mut().zero_grad();
-    model.forward(inputs, Some(targets), BATCH, SEQ, Exec::SEQ);
-    model.backward(1.0, Exec::SEQ);
+    model.forward_backward(inputs, targets, BATCH, SEQ, 1.0, Exec::SEQ);
     let grads = model.store().to_vec(Buffer::Grads);
     let store = model.store_mut();
     store.clip_grads(config.clip);

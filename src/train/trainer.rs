@@ -140,6 +140,8 @@ pub struct Trainer {
     targets: Vec<u32>,
     /// Data parallelism: the other processes, and a buffer for the gradients' sum.
     sync: Option<(Box<dyn GradientSync>, Vec<f32>)>,
+    /// Seconds the last step spent clipping and applying AdamW (the profile's last row).
+    update_seconds: f64,
 }
 
 impl Trainer {
@@ -203,7 +205,23 @@ impl Trainer {
         }
         model.store_mut().set_frozen(config.freeze_embeddings.then_some(EMBEDDING))?;
         let n = config.tokens_per_step();
-        Ok(Trainer { model, config, data, batcher, threads, inputs: vec![0; n], targets: vec![0; n], sync: None })
+        Ok(Trainer {
+            model,
+            config,
+            data,
+            batcher,
+            threads,
+            inputs: vec![0; n],
+            targets: vec![0; n],
+            sync: None,
+            update_seconds: 0.0,
+        })
+    }
+
+    /// Seconds the last step spent clipping the gradients and applying AdamW (on a device: in
+    /// recording that work).
+    pub fn update_seconds(&self) -> f64 {
+        self.update_seconds
     }
 
     /// Number of steps completed (a resumed run counts the earlier ones).
@@ -282,7 +300,7 @@ impl Trainer {
         let sync = &mut self.sync;
         // One pass on the pool per step, the gradient sum included (MPI is started for calls
         // from any one thread at a time).
-        let (loss, grad_norm, sync_seconds) = self.threads.install(|exec| {
+        let (loss, grad_norm, sync_seconds, update_seconds) = self.threads.install(|exec| {
             model.store_mut().zero_grad();
             let mut loss = 0.0f64;
             // Micro-batch k takes windows [k·n/parts, (k+1)·n/parts) of this process's n: sizes
@@ -295,8 +313,7 @@ impl Trainer {
                 }
                 let (rows, share) = (to - from, (to - from) as f64 / b as f64);
                 let window = from * t..to * t;
-                model.forward(&inputs[window.clone()], Some(&targets[window]), rows, t, exec);
-                model.backward(share as f32, exec);
+                model.forward_backward(&inputs[window.clone()], &targets[window], rows, t, share as f32, exec);
                 if !whole {
                     loss += model.read_loss() as f64 * share;
                 }
@@ -311,13 +328,16 @@ impl Trainer {
                 loss = sync.sum_f64(loss);
                 sync_seconds = Some(summing.elapsed().as_secs_f64());
             }
+            let updating = Instant::now();
             let store = model.store_mut();
             store.clip_grads(optimizer.clip);
             store.adamw_step(optimizer, lr, exec);
+            let update_seconds = updating.elapsed().as_secs_f64();
             // Read back last: a device model runs the whole step before anything comes back.
             let loss = if whole { model.read_loss() } else { loss as f32 };
-            (loss, model.store().read_grad_norm(), sync_seconds)
+            (loss, model.store().read_grad_norm(), sync_seconds, update_seconds)
         });
+        self.update_seconds = update_seconds;
         let seconds = start.elapsed().as_secs_f64();
         let device = gpu
             .zip(dispatched)

@@ -1,0 +1,182 @@
+//! The output layer fused with its loss, for training: logits = x·W + b, softmax, cross-entropy
+//! and the gradients of all three, a block of rows at a time while that block is in cache.
+//!
+//! Unfused (`linear::forward`, `softmax_ce::forward`, then `softmax_ce::backward`,
+//! `linear::backward`), the (n, v) logits — 32 MB at the standard sizes, the largest tensor of a
+//! step — are written, read and rewritten seven times, and the bias is copied into every row
+//! before the product adds to it. Here each thread takes its rows [`CHUNK`] at a time:
+//!     s     = x_c·W                   (CHUNK, v)   into a scratch block that stays in L2
+//!     p     = softmax(s + b),  loss_i = ln Σ_j e^{s_ij − m_i} − (s_it − m_i)
+//!     dlogit = dloss · (p − onehot(t))                  (in place)
+//!     dx_c += dlogit·Wᵀ,  dW += x_cᵀ·dlogit,  db += Σ_rows dlogit
+//! The three products are the same FLOPs as the unfused layer's; what goes is the memory
+//! traffic of the logits and the bias copy. The loss comes from the log-sum-exp, which is also
+//! more accurate than −ln p for a tiny p.
+//!
+//! Threads take contiguous blocks of rows; each but the first adds its dW and db into a partial
+//! of its own, summed in block order afterwards, so a thread count gives the same bits every run.
+//! Prediction and evaluation keep the unfused path: they need the probabilities themselves.
+
+use rayon::prelude::*;
+
+use crate::linalg::{matmul, rows, rows_mut, vecmath, Accum, Par};
+
+/// Rows of logits per block: 128 × 4096 floats are 2 MB, this machine class's L2.
+pub const CHUNK: usize = 128;
+
+/// Gradients of `dloss` × Σ losses through the head, added into `dinp` (n, d), `dw` (d, v)
+/// and `db` (v); `losses` (n) gets each row's cross-entropy. `dloss` = scale / n for `scale` ×
+/// the mean loss. `scratch` is the caller's, kept between steps (it grows once, to
+/// [`scratch_floats`]), so a training step allocates nothing.
+#[allow(clippy::too_many_arguments)]
+pub fn train(
+    (dinp, dw, db): (&mut [f32], &mut [f32], &mut [f32]),
+    losses: &mut [f32],
+    scratch: &mut Vec<f32>,
+    inp: &[f32],
+    (w, b): (&[f32], &[f32]),
+    targets: &[u32],
+    dloss: f32,
+    (n, d, v): (usize, usize, usize),
+    par: Par,
+) {
+    let blocks = par.degree().clamp(1, n.div_ceil(CHUNK).max(1));
+    let need = scratch_floats(blocks, n, d, v);
+    if scratch.len() < need {
+        scratch.resize(need, 0.0);
+    }
+    let (dinp, losses) = (&mut dinp[..n * d], &mut losses[..n]);
+    if blocks == 1 {
+        rows_block(dinp, (dw, db), losses, &mut scratch[..need], inp, (w, b), targets, dloss, (d, v));
+        return;
+    }
+    // Each block adds its dW and db into a partial of its own; the partials are summed below, in
+    // block order.
+    let per = n.div_ceil(blocks).next_multiple_of(CHUNK);
+    let each = CHUNK * v + d * v + v;
+    dinp.par_chunks_mut(per * d)
+        .zip(losses.par_chunks_mut(per))
+        .zip(scratch[..need].par_chunks_mut(each))
+        .enumerate()
+        .for_each(|(k, ((dinp, losses), own))| {
+            let (logits, partial) = own.split_at_mut(CHUNK * v);
+            partial.fill(0.0);
+            let (pw, pb) = partial.split_at_mut(d * v);
+            let rows = k * per..k * per + losses.len();
+            let (inp, targets) = (&inp[rows.start * d..rows.end * d], &targets[rows]);
+            rows_block(dinp, (pw, pb), losses, logits, inp, (w, b), targets, dloss, (d, v));
+        });
+    let used = n.div_ceil(per);
+    let partials = &scratch[..used * each];
+    let rows_per = d.div_ceil(blocks);
+    dw.par_chunks_mut(rows_per * v).enumerate().for_each(|(k, out)| {
+        let at = CHUNK * v + k * rows_per * v;
+        for own in partials.chunks_exact(each) {
+            vecmath::add_assign(out, &own[at..at + out.len()]);
+        }
+    });
+    for own in partials.chunks_exact(each) {
+        vecmath::add_assign(db, &own[CHUNK * v + d * v..]);
+    }
+}
+
+/// The scratch [`train`] needs for `n` rows on `blocks` threads: one block of logits, and with
+/// more than one thread a dW and db partial, per thread.
+pub fn scratch_floats(blocks: usize, n: usize, d: usize, v: usize) -> usize {
+    match blocks {
+        0 | 1 => CHUNK.min(n) * v,
+        _ => blocks * (CHUNK * v + d * v + v),
+    }
+}
+
+/// One thread's rows, [`CHUNK`] at a time.
+#[allow(clippy::too_many_arguments)]
+fn rows_block(
+    dinp: &mut [f32],
+    (dw, db): (&mut [f32], &mut [f32]),
+    losses: &mut [f32],
+    scratch: &mut [f32],
+    inp: &[f32],
+    (w, b): (&[f32], &[f32]),
+    targets: &[u32],
+    dloss: f32,
+    (d, v): (usize, usize),
+) {
+    let n = losses.len();
+    for start in (0..n).step_by(CHUNK) {
+        let r = CHUNK.min(n - start);
+        let (x, s) = (rows(&inp[start * d..], r, d), &mut scratch[..r * v]);
+        matmul(rows_mut(s, r, v), Accum::Replace, x, rows(w, d, v), Par::Seq);
+        for (i, row) in s.chunks_exact_mut(v).enumerate() {
+            losses[start + i] = softmax_gradient(row, b, db, targets[start + i] as usize, dloss);
+        }
+        let s = rows(s, r, v);
+        matmul(rows_mut(&mut dinp[start * d..], r, d), Accum::Add, s, rows(w, d, v).transpose(), Par::Seq);
+        matmul(rows_mut(dw, d, v), Accum::Add, x.transpose(), s, Par::Seq);
+    }
+}
+
+/// Turn one row of logits (bias not yet added) into dloss · (softmax − onehot(target)), in
+/// place, and add it into `db`; returns the row's cross-entropy. Three passes over a row that
+/// sits in L1: bias and max, exponentials and their sum, scale and bias gradient.
+fn softmax_gradient(row: &mut [f32], bias: &[f32], db: &mut [f32], target: usize, dloss: f32) -> f32 {
+    let m = vecmath::add_max(row, bias);
+    let logit = row[target] - m;
+    let sum = vecmath::exp_sum(row, m);
+    let scale = dloss / sum;
+    for (x, g) in row.iter_mut().zip(db.iter_mut()) {
+        *x *= scale;
+        *g += *x;
+    }
+    row[target] -= dloss;
+    db[target] -= dloss;
+    sum.ln() - logit
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::linalg::Threads;
+    use crate::model::{linear, softmax_ce};
+    use crate::rng::Rng;
+
+    /// The unfused layers: linear, softmax + cross-entropy, and back.
+    #[allow(clippy::too_many_arguments)]
+    fn unfused(x: &[f32], w: &[f32], b: &[f32], t: &[u32], dloss: f32, n: usize, d: usize, v: usize) -> [Vec<f32>; 4] {
+        let (mut probs, mut losses) = (vec![0.0; n * v], vec![0.0; n]);
+        linear::forward(&mut probs, x, w, b, n, d, v, Par::Seq);
+        softmax_ce::forward(&mut probs, &mut losses, Some(t), n, v, Par::Seq);
+        softmax_ce::backward(&mut probs, t, dloss, n, v, Par::Seq);
+        let (mut dx, mut dw, mut db) = (vec![0.5; n * d], vec![0.25; d * v], vec![-1.0; v]);
+        linear::backward(Some(&mut dx), &mut dw, &mut db, &probs, x, w, n, d, v, Par::Seq);
+        [dx, dw, db, losses]
+    }
+
+    #[test]
+    fn fused_head_matches_the_unfused_layers_at_awkward_sizes_and_thread_counts() {
+        let rng = Rng::new(11);
+        for &(n, d, v) in &[(1, 3, 5), (7, 4, 33), (CHUNK + 1, 8, 50), (3 * CHUNK - 5, 16, 97)] {
+            let (mut x, mut w, mut b) = (vec![0.0; n * d], vec![0.0; d * v], vec![0.0; v]);
+            rng.fork(1).fill_normal(&mut x, 1.0);
+            rng.fork(2).fill_normal(&mut w, 0.5);
+            rng.fork(3).fill_normal(&mut b, 0.5);
+            let t: Vec<u32> = (0..n).map(|i| ((i * 7 + 3) % v) as u32).collect();
+            let dloss = 0.7 / n as f32;
+            let want = unfused(&x, &w, &b, &t, dloss, n, d, v);
+            for threads in [1, 2, 3] {
+                let (mut dx, mut dw, mut db) = (vec![0.5; n * d], vec![0.25; d * v], vec![-1.0; v]);
+                let (mut losses, mut scratch) = (vec![0.0; n], Vec::new());
+                Threads::new(threads).unwrap().install(|e| {
+                    let outs = (&mut dx[..], &mut dw[..], &mut db[..]);
+                    train(outs, &mut losses, &mut scratch, &x, (&w, &b), &t, dloss, (n, d, v), e.par)
+                });
+                for (name, got, want) in
+                    [("dx", &dx, &want[0]), ("dw", &dw, &want[1]), ("db", &db, &want[2]), ("loss", &losses, &want[3])]
+                {
+                    let worst = got.iter().zip(want).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max);
+                    assert!(worst < 1e-5, "{n}x{d}x{v}, {threads} threads: {name} off by {worst}");
+                }
+            }
+        }
+    }
+}
