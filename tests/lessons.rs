@@ -214,11 +214,12 @@ fn the_later_lessons_experiments_show_vectors_attention_the_race_and_the_scale()
     };
     assert_eq!(w.analogies.len(), experiments::ANALOGIES.len());
     let (supported, unsupported): (Vec<_>, Vec<_>) = w.analogies.iter().partition(|a| a.expected.is_some());
+    let unsure = unsupported.iter().map(|a| a.lead).fold(0.0, f32::max);
+    assert!(unsure < 0.05, "{unsupported:?}");
     for a in &supported {
         assert_eq!(a.answers[0].word, *a.expected.as_ref().unwrap(), "{a:?}");
-        assert!(a.lead > 0.15, "{a:?}");
+        assert!(a.lead > 0.05 && a.lead > 3.0 * unsure, "{a:?} against a lead of {unsure} without support");
     }
-    assert!(unsupported.iter().all(|a| a.lead < 0.05), "{unsupported:?}");
     assert!(w.eval.total.correct as f64 >= 0.9 * w.eval.total.answered as f64, "{:?}", w.eval.total);
     assert_eq!(w.neighbours.len(), experiments::NEIGHBOURS.len());
     // Lesson 6: attention rows are shares of the earlier words (the causal mask), and the chain
