@@ -61,8 +61,8 @@ mod train_step {
 
 mod kernels {
     use super::*;
-    use sideways::linalg::{matmul, matmul_naive, rows, rows_mut, Accum};
-    use sideways::model::{attention, gelu, layernorm, rnn_cell, softmax_ce};
+    use sideways::linalg::{matmul, matmul_naive, rows, rows_mut, Accum, Par};
+    use sideways::model::{attention, attention_tiled, gelu, head, layernorm, linear, rnn_cell, softmax_ce};
 
     fn values(n: usize, seed: u64) -> Vec<f32> {
         let mut v = vec![0.0; n];
@@ -98,7 +98,7 @@ mod kernels {
         let targets: Vec<u32> = (0..n as u32).map(|i| i * 7 % v as u32).collect();
         let mut probs = logits.clone();
         let mut losses = vec![0.0; n];
-        softmax_ce::forward(&mut probs, &mut losses, Some(&targets), n, v, sideways::linalg::Par::Seq);
+        softmax_ce::forward(&mut probs, &mut losses, Some(&targets), n, v, Par::Seq);
         let row = &logits[..v];
         let mx = row.iter().cloned().fold(f32::MIN, f32::max);
         let lse = mx as f64 + row.iter().map(|&z| ((z - mx) as f64).exp()).sum::<f64>().ln();
@@ -117,25 +117,87 @@ mod kernels {
             });
         }
 
-        // Attention over (32, 64, 128) with 4 heads, forward and backward.
-        let qkv = values(n * 3 * d, 4);
-        let dout = values(n * d, 5);
-        let (mut y, mut att, mut dqkv, mut scratch) =
-            (vec![0.0; n * d], vec![0.0; b * nh * t * t], vec![0.0; n * 3 * d], vec![0.0; b * t * t]);
-        g.throughput(Throughput::Elements(n as u64));
+        // The output layer fused with its loss (model::head), forward and backward in one pass,
+        // against the unfused layers it replaces in training; checked on the losses first.
+        let (bias, dlnf) = (values(v, 11), values(n * d, 12));
+        let (mut dx, mut dw, mut db, mut scratch) = (dlnf.clone(), vec![0.0; d * v], vec![0.0; v], Vec::new());
+        head::train(
+            (&mut dx, &mut dw, &mut db),
+            &mut losses,
+            &mut scratch,
+            &x,
+            (&w, &bias),
+            &targets,
+            1.0 / n as f32,
+            (n, d, v),
+            Par::Seq,
+        );
+        let fused_losses = losses.clone();
+        linear::forward(&mut probs, &x, &w, &bias, n, d, v, Par::Seq);
+        softmax_ce::forward(&mut probs, &mut losses, Some(&targets), n, v, Par::Seq);
+        assert!(fused_losses.iter().zip(&losses).all(|(a, b)| (a - b).abs() < 1e-4));
+        g.throughput(Throughput::Elements((3 * 2 * n * d * v) as u64));
         for th in threads() {
-            g.bench_function(format!("attention_tokens/{}t", th.count()), |bch| {
+            g.bench_function(format!("head_fused_flops/{}t", th.count()), |bch| {
+                bch.iter(|| {
+                    th.install(|exec| {
+                        let outs = (&mut dx[..], &mut dw[..], &mut db[..]);
+                        let weights = (&w[..], &bias[..]);
+                        head::train(outs, &mut losses, &mut scratch, &x, weights, &targets, 1.0, (n, d, v), exec.par)
+                    })
+                })
+            });
+            g.bench_function(format!("head_unfused_flops/{}t", th.count()), |bch| {
                 bch.iter(|| {
                     th.install(|exec| {
                         let par = exec.par;
-                        attention::forward(&mut y, &mut att, &qkv, b, t, d, nh, par);
-                        attention::backward(&mut dqkv, &mut scratch, &dout, &qkv, &att, b, t, d, nh, par);
+                        linear::forward(&mut probs, &x, &w, &bias, n, d, v, par);
+                        softmax_ce::forward(&mut probs, &mut losses, Some(&targets), n, v, par);
+                        softmax_ce::backward(&mut probs, &targets, 1.0 / n as f32, n, v, par);
+                        linear::backward(Some(&mut dx), &mut dw, &mut db, &probs, &x, &w, n, d, v, par);
                     })
                 })
             });
         }
 
+        // Attention, forward and backward: the tiled kernel the Transformer trains with against
+        // the reference that stores every (t, t) map, at the standard window and at 1024.
+        for (ab, at) in [(b, t), (2, 1024)] {
+            let an = ab * at;
+            let qkv = values(an * 3 * d, 13);
+            let dout = values(an * d, 14);
+            let (mut y, mut lse, mut dqkv) = (vec![0.0; an * d], vec![0.0; ab * nh * at], vec![0.0; an * 3 * d]);
+            let mut tiles = vec![0.0; ab * attention_tiled::scratch_floats(at, d / nh)];
+            let (mut want, mut att) = (vec![0.0; an * d], vec![0.0; ab * nh * at * at]);
+            attention::forward(&mut want, &mut att, &qkv, ab, at, d, nh, Par::Seq);
+            attention_tiled::forward(&mut y, &mut lse, &mut tiles, &qkv, ab, at, d, nh, Par::Seq);
+            assert!(y.iter().zip(&want).all(|(a, b)| (a - b).abs() < 1e-4));
+            let mut scratch = vec![0.0; ab * at * at];
+            g.throughput(Throughput::Elements(an as u64));
+            for th in threads() {
+                g.bench_function(format!("attention_tiled_tokens/t{at}/{}t", th.count()), |bch| {
+                    bch.iter(|| {
+                        th.install(|exec| {
+                            let par = exec.par;
+                            attention_tiled::forward(&mut y, &mut lse, &mut tiles, &qkv, ab, at, d, nh, par);
+                            attention_tiled::backward(&mut dqkv, &mut tiles, &dout, &qkv, &y, &lse, ab, at, d, nh, par);
+                        })
+                    })
+                });
+                g.bench_function(format!("attention_reference_tokens/t{at}/{}t", th.count()), |bch| {
+                    bch.iter(|| {
+                        th.install(|exec| {
+                            let par = exec.par;
+                            attention::forward(&mut want, &mut att, &qkv, ab, at, d, nh, par);
+                            attention::backward(&mut dqkv, &mut scratch, &dout, &qkv, &att, ab, at, d, nh, par);
+                        })
+                    })
+                });
+            }
+        }
+
         // LayerNorm (2048, 128) and GELU (2048, 512), forward and backward.
+        let dout = values(n * d, 5);
         let (gain, bias) = (values(d, 6), values(d, 7));
         let (mut ln, mut mean, mut rstd, mut dx, mut dg, mut db) =
             (vec![0.0; n * d], vec![0.0; n], vec![0.0; n], vec![0.0; n * d], vec![0.0; d], vec![0.0; d]);

@@ -7,8 +7,8 @@ use common::{check_close, numeric_grad, project, to_f64, values};
 use sideways::embed::embedding;
 use sideways::linalg::{Exec, Par};
 use sideways::model::{
-    attention, gelu, layernorm, linear, position, rnn_cell, softmax_ce, Buffer, ModelConfig, RnnConfig,
-    TransformerConfig,
+    attention, attention_tiled, gelu, layernorm, linear, position, rnn_cell, softmax_ce, Buffer, ModelConfig,
+    RnnConfig, TransformerConfig,
 };
 
 const EPS: f32 = 1e-2;
@@ -107,6 +107,32 @@ fn causal_attention_layer() {
     let (mut dqkv, mut scratch) = (vec![0.0; qkv.len()], vec![0.0; b * t * t]);
     attention::backward(&mut dqkv, &mut scratch, &r, &qkv, &att, b, t, c, nh, Par::Seq);
     check_close("attention dqkv", &to_f64(&dqkv), &numeric_grad(&mut qkv, EPS, run), ATOL, RTOL);
+}
+
+/// The tiled attention the Transformer trains with, across a tile boundary (three tiles of
+/// keys, the last one short), checked along random directions of qkv.
+#[test]
+fn tiled_causal_attention_layer() {
+    let (b, t, c, nh) = (1, 2 * attention_tiled::TILE + 3, 4, 2);
+    let qkv = values(14, b * t * 3 * c);
+    let r = values(15, b * t * c);
+    let scratch = || vec![0.0; b * attention_tiled::scratch_floats(t, c / nh)];
+    let run = |qkv: &[f32]| {
+        let (mut out, mut lse) = (vec![0.0; b * t * c], vec![0.0; b * nh * t]);
+        attention_tiled::forward(&mut out, &mut lse, &mut scratch(), qkv, b, t, c, nh, Par::Seq);
+        (project(&out, &r), out, lse)
+    };
+    let (_, out, lse) = run(&qkv);
+    let mut dqkv = vec![0.0; qkv.len()];
+    attention_tiled::backward(&mut dqkv, &mut scratch(), &r, &qkv, &out, &lse, b, t, c, nh, Par::Seq);
+    let (mut analytic, mut numeric) = (Vec::new(), Vec::new());
+    for dir in 0..4 {
+        let u = values(200 + dir, qkv.len());
+        analytic.push(dqkv.iter().zip(&u).map(|(&g, &u)| g as f64 * u as f64).sum::<f64>());
+        let at = |sign: f32| run(&qkv.iter().zip(&u).map(|(q, u)| q + sign * EPS * u).collect::<Vec<_>>()).0;
+        numeric.push((at(1.0) - at(-1.0)) / (2.0 * EPS as f64));
+    }
+    check_close("tiled attention dqkv", &analytic, &numeric, ATOL, RTOL);
 }
 
 #[test]

@@ -21,6 +21,7 @@
 
 pub mod adamw;
 pub mod attention;
+pub mod attention_tiled;
 #[cfg(feature = "gpu")]
 mod device_store;
 pub mod gelu;

@@ -112,6 +112,11 @@ impl ModelConfig {
         (4.0 * self.spec().activation_floats(batch, seq_len)).min(u64::MAX as f64) as u64
     }
 
+    /// [`ModelConfig::activation_bytes`] on a GPU.
+    pub fn device_activation_bytes(&self, batch: usize, seq_len: usize) -> u64 {
+        (4.0 * self.spec().device_activation_floats(batch, seq_len)).min(u64::MAX as f64) as u64
+    }
+
     /// Bytes of the largest single buffer a forward + backward on `batch` windows of `seq_len`
     /// allocates.
     pub fn largest_activation_bytes(&self, batch: usize, seq_len: usize) -> u64 {

@@ -41,6 +41,12 @@ pub trait ModelSpec {
     /// (tested against the allocator). In f64: absurd sizes must not overflow the estimate.
     fn activation_floats(&self, batch: usize, seq_len: usize) -> f64;
 
+    /// [`ModelSpec::activation_floats`] on a GPU, whose kernels may keep more than the CPU's
+    /// (the Transformer's attention weights) or less (the CPU's fused output layer's scratch).
+    fn device_activation_floats(&self, batch: usize, seq_len: usize) -> f64 {
+        self.activation_floats(batch, seq_len)
+    }
+
     /// Floats of the largest single activation buffer (a device binds each buffer whole): the
     /// probabilities (batch · seq_len, vocabulary) unless the model has a larger one.
     fn largest_activation_floats(&self, batch: usize, seq_len: usize) -> f64 {

@@ -19,7 +19,7 @@ use super::profile::{
 use super::registry::{Entry, ModelConfig};
 use super::spec::{check_range, ModelSpec, SizeOverrides, WorkSpan, MAX_CONTEXT, MAX_LAYERS, MAX_WIDTH};
 use super::store::{pair_mut, At, HostStore, Layout, ParamStore, Span};
-use super::{attention, gelu, head, layernorm, linear, position, softmax_ce, LanguageModel, Trace};
+use super::{attention_tiled, gelu, head, layernorm, linear, position, softmax_ce, LanguageModel, Trace};
 
 /// The profile's rows for the Transformer's own layers (every block's add up in one row).
 const LAYER_NORM: &str = "layer norm";
@@ -148,14 +148,27 @@ impl ModelSpec for TransformerConfig {
         3.0 * (self.n_layers * block + 2 * d * v) as f64
     }
 
-    /// `Acts`: per block its activations and their gradients (attention's (t, t) maps per head
-    /// among them), then the embeddings, the final LayerNorm, the probabilities and scratch.
+    /// `Acts`: per block its activations and their gradients (attention's log-sum-exp per row
+    /// and head among them), then the embeddings, the final LayerNorm, the probabilities and
+    /// the scratch of attention's tiles and of the fused output layer (on one thread).
     fn activation_floats(&self, batch: usize, seq_len: usize) -> f64 {
         let (b, t, n) = (batch as f64, seq_len as f64, (batch * seq_len) as f64);
         let (v, c, m) = (self.vocab_size as f64, self.d_model as f64, self.mlp_size as f64);
-        let block = 14.0 * n * c + 4.0 * n + 4.0 * n * m + b * self.n_heads as f64 * t * t;
+        let block = 14.0 * n * c + 4.0 * n + 4.0 * n * m + b * self.n_heads as f64 * t;
         let head = head::scratch_floats(1, batch * seq_len, self.d_model, self.vocab_size) as f64;
-        self.n_layers as f64 * block + 4.0 * n * c + 5.0 * n + n * v + b * t * t + head
+        let tiles = b * attention_tiled::scratch_floats(seq_len, self.d_model / self.n_heads) as f64;
+        self.n_layers as f64 * block + 4.0 * n * c + 5.0 * n + n * v + tiles + head
+    }
+
+    /// The GPU keeps every block's (t, t) attention weights per head and their gradient's
+    /// scratch, and has no fused output layer.
+    fn device_activation_floats(&self, batch: usize, seq_len: usize) -> f64 {
+        let (b, t) = (batch as f64, seq_len as f64);
+        let maps = b * self.n_heads as f64 * t * t;
+        let head = head::scratch_floats(1, batch * seq_len, self.d_model, self.vocab_size) as f64;
+        let tiles = b * attention_tiled::scratch_floats(seq_len, self.d_model / self.n_heads) as f64;
+        let lse = b * self.n_heads as f64 * t;
+        self.activation_floats(batch, seq_len) - head - tiles + maps + self.n_layers as f64 * (maps - lse)
     }
 
     /// The probabilities, or a block's attention maps (batch, heads, t, t), or its MLP.
@@ -224,11 +237,13 @@ impl ModelSpec for TransformerConfig {
 /// buffers are host vectors here and device buffers in the GPU twin: the same shapes.
 #[derive(Default)]
 pub(super) struct BlockActs<B = Vec<f32>> {
-    pub(super) ln1: B,       // (b, t, c)
-    pub(super) ln1_mean: B,  // (b, t)
-    pub(super) ln1_rstd: B,  // (b, t)
-    pub(super) qkv: B,       // (b, t, 3c)
-    pub(super) att: B,       // (b, heads, t, t)
+    pub(super) ln1: B,      // (b, t, c)
+    pub(super) ln1_mean: B, // (b, t)
+    pub(super) ln1_rstd: B, // (b, t)
+    pub(super) qkv: B,      // (b, t, 3c)
+    /// The GPU's attention weights (b, heads, t, t); on the CPU, whose tiled attention never
+    /// stores them, each row's log-sum-exp of scores (b, heads, t), from which any tile is rebuilt.
+    pub(super) att: B,
     pub(super) atty: B,      // (b, t, c) heads concatenated
     pub(super) resid_mid: B, // (b, t, c) x + attention
     pub(super) ln2: B,       // (b, t, c)
@@ -251,15 +266,22 @@ pub(super) struct BlockGrads<B = Vec<f32>> {
 }
 
 impl<B> BlockActs<B> {
-    /// One block's activations for `batch` windows of `seq`, each buffer made by `z(len)`.
-    pub(super) fn new(config: &TransformerConfig, batch: usize, seq: usize, z: &impl Fn(usize) -> B) -> Self {
+    /// One block's activations for `batch` windows of `seq`, each buffer made by `z(len)`;
+    /// `maps`: whether attention keeps its (t, t) weights (the GPU) or their log-sum-exps.
+    pub(super) fn new(
+        config: &TransformerConfig,
+        batch: usize,
+        seq: usize,
+        maps: bool,
+        z: &impl Fn(usize) -> B,
+    ) -> Self {
         let (n, c, m) = (batch * seq, config.d_model, config.mlp_size);
         BlockActs {
             ln1: z(n * c),
             ln1_mean: z(n),
             ln1_rstd: z(n),
             qkv: z(n * 3 * c),
-            att: z(batch * config.n_heads * seq * seq),
+            att: z(batch * config.n_heads * seq * if maps { seq } else { 1 }),
             atty: z(n * c),
             resid_mid: z(n * c),
             ln2: z(n * c),
@@ -305,7 +327,7 @@ struct Acts {
     dresid: Vec<f32>, // (b, t, c) the residual stream, from the top block down to the embeddings
     dlnf: Vec<f32>,   // (b, t, c)
     dblocks: Vec<BlockGrads>,
-    datt: Vec<f32>, // (b, t, t) attention's scratch
+    datt: Vec<f32>, // attention's tiles, per batch row
     probs_consumed: bool,
     /// The fused output layer's blocks of logits and per-thread partials (`head::train`).
     head_scratch: Vec<f32>,
@@ -351,7 +373,7 @@ impl Transformer {
         let TransformerConfig { vocab_size: v, d_model: c, .. } = self.config;
         let n = batch * seq;
         let z = |len: usize| vec![0.0f32; len];
-        let block = || BlockActs::new(&self.config, batch, seq, &z);
+        let block = || BlockActs::new(&self.config, batch, seq, false, &z);
         let grads = || BlockGrads::new(&self.config, n, &z);
         self.acts = Acts {
             capacity: batch,
@@ -369,7 +391,7 @@ impl Transformer {
             dresid: z(n * c),
             dlnf: z(n * c),
             dblocks: (0..self.config.n_layers).map(|_| grads()).collect(),
-            datt: z(batch * seq * seq),
+            datt: z(batch * attention_tiled::scratch_floats(seq, c / self.config.n_heads)),
             probs_consumed: false,
             head_scratch: Vec::new(),
         };
@@ -411,7 +433,7 @@ impl Transformer {
             clock.lap(LAYER_NORM);
             linear::forward(&mut k.qkv, &k.ln1, w.at(bp.w_qkv), w.at(bp.b_qkv), n, c, 3 * c, par);
             clock.lap(QKV);
-            attention::forward(&mut k.atty, &mut k.att, &k.qkv, b, t, c, nh, par);
+            attention_tiled::forward(&mut k.atty, &mut k.att, &mut a.datt, &k.qkv, b, t, c, nh, par);
             clock.lap(ATTENTION);
             linear::forward(&mut k.resid_mid, &k.atty, w.at(bp.w_o), w.at(bp.b_o), n, c, c, par);
             vecmath::add_assign(&mut k.resid_mid[..n * c], &x[..n * c]);
@@ -501,7 +523,7 @@ impl Transformer {
             let (dw, db) = pair_mut(g, bp.w_o, bp.b_o);
             linear::backward(Some(&mut d.datty), dw, db, &a.dresid, &k.atty, w.at(bp.w_o), n, c, c, par);
             clock.lap(ATTENTION_OUT);
-            attention::backward(&mut d.dqkv, &mut a.datt, &d.datty, &k.qkv, &k.att, b, t, c, nh, par);
+            attention_tiled::backward(&mut d.dqkv, &mut a.datt, &d.datty, &k.qkv, &k.atty, &k.att, b, t, c, nh, par);
             clock.lap(ATTENTION);
             let (dw, db) = pair_mut(g, bp.w_qkv, bp.b_qkv);
             linear::backward(Some(&mut d.dln1), dw, db, &d.dqkv, &k.ln1, w.at(bp.w_qkv), n, c, 3 * c, par);
@@ -614,9 +636,8 @@ impl LanguageModel for Transformer {
     }
 
     fn read_trace(&self) -> Trace {
-        let (t, heads) = (self.acts.seq, self.config.n_heads);
-        let attention =
-            self.acts.blocks.iter().map(|k| (0..heads).map(|h| k.att[h * t * t..(h + 1) * t * t].to_vec()).collect());
+        let (t, c, heads) = (self.acts.seq, self.config.d_model, self.config.n_heads);
+        let attention = self.acts.blocks.iter().map(|k| attention_tiled::weights(&k.qkv, &k.att, 0, t, c, heads));
         Trace { attention: Some(attention.collect()), hidden_norms: None }
     }
 }

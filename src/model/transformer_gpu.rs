@@ -39,7 +39,7 @@ impl Acts {
         let TransformerConfig { vocab_size: v, d_model: c, n_heads: nh, n_layers, .. } = *config;
         let n = batch * seq;
         let z = |len: usize| gpu.zeros(len);
-        let block = || BlockActs::new(config, batch, seq, &z);
+        let block = || BlockActs::new(config, batch, seq, true, &z);
         let grads = || BlockGrads::new(config, n, &z);
         Acts {
             capacity: batch,

@@ -198,7 +198,7 @@ impl Trainer {
             Some(gpu) => {
                 let c = model.config();
                 let (total, largest) =
-                    (c.activation_bytes(rows, config.seq_len), c.largest_activation_bytes(rows, config.seq_len));
+                    (c.device_activation_bytes(rows, config.seq_len), c.largest_activation_bytes(rows, config.seq_len));
                 gpu.ensure_fits(&what, total, largest)?;
                 gpu.allocating(&what, || model.reserve(rows, config.seq_len))?
             }
