@@ -20,7 +20,8 @@
 //!         Δin[c] += g · out[t],  out[t] += g · in[c]
 //! which is gradient ascent on log σ(in[c]·out[w]) + Σ log σ(−in[c]·out[n]). The context words
 //! of one centre word share their noise words and are updated together ([`Batch`], the HogBatch
-//! scheme): twice word2vec.c's speed here, with the same analogies.
+//! scheme): twice the per-pair loop's speed here; the default corpus's 94 analogies all stay
+//! right, and on tinyshakespeare gensim's own scoring puts it within the seed noise of gensim.
 
 use std::time::{Duration, Instant};
 

@@ -8,7 +8,8 @@
 
 const LANES: usize = 16;
 
-/// e^x, accurate to about 2e-7 relative; saturates to 0 below -87 and to f32::MAX scale above 88.
+/// e^x, accurate to about 2e-7 relative; clamped to e^-87 (about 1.6e-38, not 0) below -87 and to
+/// e^88 above 88.
 #[inline(always)]
 pub fn exp(x: f32) -> f32 {
     const LOG2E: f32 = std::f32::consts::LOG2_E;

@@ -171,7 +171,8 @@ impl ModelSpec for TransformerConfig {
         self.activation_floats(batch, seq_len) - head - tiles + maps + self.n_layers as f64 * (maps - lse)
     }
 
-    /// The probabilities, or a block's attention maps (batch, heads, t, t), or its MLP.
+    /// The probabilities, or a block's attention maps (batch, heads, t, t) on the GPU (the CPU
+    /// keeps none), or its MLP.
     fn largest_activation_floats(&self, batch: usize, seq_len: usize) -> f64 {
         let (b, t) = (batch as f64, seq_len as f64);
         let n = b * t;

@@ -276,7 +276,10 @@ impl Run {
             span: self.work_span.span,
             peak_gflops: self.config.peak_gflops,
             store_bytes: model.config().store_bytes(),
-            activation_bytes: model.config().activation_bytes(t.batch_size.div_ceil(t.micro_batches), t.seq_len),
+            activation_bytes: match model.gpu() {
+                None => model.config().activation_bytes(t.batch_size.div_ceil(t.micro_batches), t.seq_len),
+                Some(_) => model.config().device_activation_bytes(t.batch_size.div_ceil(t.micro_batches), t.seq_len),
+            },
         };
         self.emit(emit, EventKind::Start(info));
         self.warn_if_oversubscribed(threads, emit);
