@@ -453,9 +453,10 @@ impl<'a> Worker<'a> {
 /// against word2vec.c's C separate pairs of K draws each. The products are the same FLOPs; what
 /// goes is C − 1 of every C random output rows fetched, and the chain of dependent steps per
 /// pair (dot, sigmoid, update, next dot): here the C·(1 + K) dots and sigmoids are independent.
-/// The price of sharing: fewer distinct noise words per step. On the default corpus's 224 words
-/// the similarity pairs' Spearman ρ fell from 0.72–0.76 to 0.63–0.70 (seeds 1–3); on
-/// tinyshakespeare's 3,338 the analogies and WordSim-353 did not get worse.
+/// The price of batching: the centre word's output row takes C steps computed from the same old
+/// values. On the default corpus's 224 words the similarity pairs' Spearman ρ fell from
+/// 0.72–0.76 to 0.63–0.70 (seeds 1–3; fresh noise words per context in the same batched form
+/// did no better); on tinyshakespeare's 3,338 the analogies and WordSim-353 did not get worse.
 #[derive(Default)]
 struct Batch {
     contexts: Vec<usize>,
