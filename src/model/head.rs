@@ -22,6 +22,8 @@ use rayon::prelude::*;
 
 use crate::linalg::{matmul, rows, rows_mut, vecmath, Accum, Par};
 
+use super::{linear, softmax_ce};
+
 /// Rows of logits per block: 128 × 4096 floats are 2 MB, this machine class's L2.
 pub const CHUNK: usize = 128;
 
@@ -90,6 +92,39 @@ pub fn scratch_floats(blocks: usize, n: usize, d: usize, v: usize) -> usize {
     }
 }
 
+/// The unfused forward that evaluation and prediction use: `probs` (n, v) = softmax(x·W + b),
+/// kept for read-back, and with targets each row's loss in `losses`.
+#[allow(clippy::too_many_arguments)]
+pub fn forward(
+    probs: &mut [f32],
+    losses: &mut [f32],
+    targets: Option<&[u32]>,
+    inp: &[f32],
+    (w, b): (&[f32], &[f32]),
+    (n, d, v): (usize, usize, usize),
+    par: Par,
+) {
+    linear::forward(probs, inp, w, b, n, d, v, par);
+    softmax_ce::forward(probs, losses, targets, n, v, par);
+}
+
+/// The backward of [`forward`]: `probs` become dloss · (p − onehot) in place, and the gradients
+/// are added into `dinp`, `dw` and `db`.
+#[allow(clippy::too_many_arguments)]
+pub fn backward(
+    (dinp, dw, db): (&mut [f32], &mut [f32], &mut [f32]),
+    probs: &mut [f32],
+    targets: &[u32],
+    inp: &[f32],
+    w: &[f32],
+    dloss: f32,
+    (n, d, v): (usize, usize, usize),
+    par: Par,
+) {
+    softmax_ce::backward(probs, targets, dloss, n, v, par);
+    linear::backward(Some(dinp), dw, db, probs, inp, w, n, d, v, par);
+}
+
 /// One thread's rows, [`CHUNK`] at a time.
 #[allow(clippy::too_many_arguments)]
 fn rows_block(
@@ -138,18 +173,15 @@ fn softmax_gradient(row: &mut [f32], bias: &[f32], db: &mut [f32], target: usize
 mod tests {
     use super::*;
     use crate::linalg::Threads;
-    use crate::model::{linear, softmax_ce};
     use crate::rng::Rng;
 
     /// The unfused layers: linear, softmax + cross-entropy, and back.
     #[allow(clippy::too_many_arguments)]
     fn unfused(x: &[f32], w: &[f32], b: &[f32], t: &[u32], dloss: f32, n: usize, d: usize, v: usize) -> [Vec<f32>; 4] {
         let (mut probs, mut losses) = (vec![0.0; n * v], vec![0.0; n]);
-        linear::forward(&mut probs, x, w, b, n, d, v, Par::Seq);
-        softmax_ce::forward(&mut probs, &mut losses, Some(t), n, v, Par::Seq);
-        softmax_ce::backward(&mut probs, t, dloss, n, v, Par::Seq);
+        forward(&mut probs, &mut losses, Some(t), x, (w, b), (n, d, v), Par::Seq);
         let (mut dx, mut dw, mut db) = (vec![0.5; n * d], vec![0.25; d * v], vec![-1.0; v]);
-        linear::backward(Some(&mut dx), &mut dw, &mut db, &probs, x, w, n, d, v, Par::Seq);
+        backward((&mut dx, &mut dw, &mut db), &mut probs, t, x, w, dloss, (n, d, v), Par::Seq);
         [dx, dw, db, losses]
     }
 

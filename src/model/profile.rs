@@ -11,8 +11,8 @@ use serde::{Deserialize, Serialize};
 
 /// Rows every model shares (by name, so the dashboard and bench compare models row by row).
 pub const EMBEDDING_LAYER: &str = "embedding";
-pub const OUTPUT_LAYER: &str = "output layer";
-pub const LOSS_LAYER: &str = "softmax + cross-entropy";
+/// The output layer with its softmax and cross-entropy (evaluation's and prediction's path).
+pub const OUTPUT_LAYER: &str = "output layer + loss";
 /// The two fused for training (`model::head`): forward and backward in one pass.
 pub const HEAD_AND_LOSS: &str = "output layer + loss (fused)";
 /// Setting the activation gradients to zero before a backward pass adds into them.

@@ -11,9 +11,7 @@ use crate::embed::embedding;
 use crate::linalg::{vecmath, zero, Exec, Par};
 use crate::rng::Rng;
 
-use super::profile::{
-    LayerClock, LayerTime, Pass, CLEAR_GRADIENTS, EMBEDDING_LAYER, HEAD_AND_LOSS, LOSS_LAYER, OUTPUT_LAYER,
-};
+use super::profile::{LayerClock, LayerTime, Pass, CLEAR_GRADIENTS, EMBEDDING_LAYER, HEAD_AND_LOSS, OUTPUT_LAYER};
 use super::registry::{Entry, ModelConfig};
 use super::spec::{check_range, ModelSpec, SizeOverrides, WorkSpan, MAX_WIDTH};
 use super::store::{pair_mut, At, HostStore, Layout, ParamStore, Span};
@@ -308,11 +306,10 @@ impl LanguageModel for Rnn {
         self.forward_features(inputs, targets, b, t, exec.par);
         let (h, v, n, par) = (self.config.hidden_size, self.config.vocab_size, b * t, exec.par);
         let (p, w, a, clock) = (&self.p, &self.store.values[..], &mut self.acts, &mut self.clock);
-        linear::forward(&mut a.probs, &a.hs, w.at(p.w_out), w.at(p.b_out), n, h, v, par);
-        clock.lap(OUTPUT_LAYER);
         let targets = targets.map(|_| &a.targets[..n]);
-        softmax_ce::forward(&mut a.probs, &mut a.losses, targets, n, v, par);
-        clock.lap(LOSS_LAYER);
+        let weights = (w.at(p.w_out), w.at(p.b_out));
+        head::forward(&mut a.probs, &mut a.losses, targets, &a.hs, weights, (n, h, v), par);
+        clock.lap(OUTPUT_LAYER);
     }
 
     fn read_loss(&self) -> f32 {
@@ -326,10 +323,9 @@ impl LanguageModel for Rnn {
         let (p, w, g) = (&self.p, &self.store.values[..], &mut self.store.grads[..]);
         let (a, clock) = (&mut self.acts, &mut self.clock);
         a.probs_consumed = true;
-        softmax_ce::backward(&mut a.probs, &a.targets, scale / n as f32, n, v, par);
-        clock.lap(LOSS_LAYER);
         let (dw, db) = pair_mut(g, p.w_out, p.b_out);
-        linear::backward(Some(&mut a.dhs), dw, db, &a.probs, &a.hs, w.at(p.w_out), n, h, v, par);
+        let (inp, dloss) = (&a.hs[..], scale / n as f32);
+        head::backward((&mut a.dhs, dw, db), &mut a.probs, &a.targets, inp, w.at(p.w_out), dloss, (n, h, v), par);
         clock.lap(OUTPUT_LAYER);
         self.backward_features(par);
     }

@@ -13,9 +13,7 @@ use crate::error::{Error, Result};
 use crate::linalg::{vecmath, zero, Exec, Par};
 use crate::rng::Rng;
 
-use super::profile::{
-    LayerClock, LayerTime, Pass, CLEAR_GRADIENTS, EMBEDDING_LAYER, HEAD_AND_LOSS, LOSS_LAYER, OUTPUT_LAYER,
-};
+use super::profile::{LayerClock, LayerTime, Pass, CLEAR_GRADIENTS, EMBEDDING_LAYER, HEAD_AND_LOSS, OUTPUT_LAYER};
 use super::registry::{Entry, ModelConfig};
 use super::spec::{check_range, ModelSpec, SizeOverrides, WorkSpan, MAX_CONTEXT, MAX_LAYERS, MAX_WIDTH};
 use super::store::{pair_mut, At, HostStore, Layout, ParamStore, Span};
@@ -562,11 +560,10 @@ impl LanguageModel for Transformer {
         let TransformerConfig { vocab_size: v, d_model: c, .. } = self.config;
         let (n, par) = (b * t, exec.par);
         let (p, w, a, clock) = (&self.p, &self.store.values[..], &mut self.acts, &mut self.clock);
-        linear::forward(&mut a.probs, &a.lnf, w.at(p.w_out), w.at(p.b_out), n, c, v, par);
-        clock.lap(OUTPUT_LAYER);
         let targets = targets.map(|_| &a.targets[..n]);
-        softmax_ce::forward(&mut a.probs, &mut a.losses, targets, n, v, par);
-        clock.lap(LOSS_LAYER);
+        let weights = (w.at(p.w_out), w.at(p.b_out));
+        head::forward(&mut a.probs, &mut a.losses, targets, &a.lnf, weights, (n, c, v), par);
+        clock.lap(OUTPUT_LAYER);
     }
 
     fn read_loss(&self) -> f32 {
@@ -580,10 +577,9 @@ impl LanguageModel for Transformer {
         let (p, w, g) = (&self.p, &self.store.values[..], &mut self.store.grads[..]);
         let (a, clock) = (&mut self.acts, &mut self.clock);
         a.probs_consumed = true;
-        softmax_ce::backward(&mut a.probs, &a.targets, scale / n as f32, n, v, par);
-        clock.lap(LOSS_LAYER);
         let (dw, db) = pair_mut(g, p.w_out, p.b_out);
-        linear::backward(Some(&mut a.dlnf), dw, db, &a.probs, &a.lnf, w.at(p.w_out), n, c, v, par);
+        let (inp, dloss) = (&a.lnf[..], scale / n as f32);
+        head::backward((&mut a.dlnf, dw, db), &mut a.probs, &a.targets, inp, w.at(p.w_out), dloss, (n, c, v), par);
         clock.lap(OUTPUT_LAYER);
         self.backward_features(par);
     }
