@@ -113,7 +113,7 @@ fn bad_corpora_get_one_clear_line() {
 #[test]
 fn bad_sizes_and_names_get_one_clear_line() {
     let t = ["train", "--steps", "1", "--model"];
-    fails(&[&t[..], &["lstm"]].concat(), "use `rnn` or `transformer`");
+    fails(&[&t[..], &["lstm"]].concat(), "use `rnn`, `transformer` or `mingru`");
     fails(&[&t[..], &["rnn", "--micro-batches", "64"]].concat(), "micro-batches");
     fails(&[&t[..], &["transformer", "--heads", "3"]].concat(), "divisible");
     fails(&[&t[..], &["rnn", "--d-model", "0"]].concat(), "width");

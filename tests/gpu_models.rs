@@ -134,7 +134,7 @@ fn what_does_not_fit_on_the_device_is_an_error() {
 
 /// A sweep with GPU points: each is measured on the device and compared with the CPU, and the
 /// chain of kernels shows the critical path — the RNN's grows with the window, the
-/// Transformer's does not.
+/// Transformer's and the minGRU's (a scan of three dispatches) do not.
 #[test]
 fn a_bench_sweep_measures_gpu_points_and_their_kernel_chains() {
     let Some(gpu) = gpu() else { return };
@@ -147,7 +147,8 @@ fn a_bench_sweep_measures_gpu_points_and_their_kernel_chains() {
         tokens_per_step: 16,
     };
     let r = sweep::run(&data(), config, &Peaks::default(), &mut |_| {}).unwrap();
-    assert_eq!(r.points.len(), 8);
+    let models = ModelKind::all().count();
+    assert_eq!(r.points.len(), 4 * models);
     let on_gpu = |model: &str, seq: usize| {
         let p = r.points.iter().find(|p| p.model.name() == model && p.seq_len == seq && p.gpu.is_some()).unwrap();
         assert!(p.tokens_per_s > 0.0 && p.device.is_some() && p.peak_share.is_none(), "{p:?}");
@@ -156,14 +157,15 @@ fn a_bench_sweep_measures_gpu_points_and_their_kernel_chains() {
     let (rnn4, rnn8) = (on_gpu("rnn", 4), on_gpu("rnn", 8));
     assert!(rnn8 > rnn4 + 4, "the RNN's chain grows with the window: {rnn4} → {rnn8}");
     assert_eq!(on_gpu("transformer", 4), on_gpu("transformer", 8), "the Transformer's does not");
-    assert_eq!(r.gpu_ratios.len(), 4, "every GPU point against the CPU");
+    assert_eq!(on_gpu("mingru", 4), on_gpu("mingru", 8), "nor does the minGRU's scan");
+    assert_eq!(r.gpu_ratios.len(), 2 * models, "every GPU point against the CPU");
     assert!(r.points.iter().filter(|p| p.gpu.is_none()).all(|p| p.dispatches.is_none() && p.device.is_none()));
     assert!(r.fastest.iter().all(|f| f.threads == 1), "the fastest CPU lane is a CPU lane");
     // The charts draw the GPU beside the CPU, each its own curve over the windows.
     let charts = sideways::bench::charts::charts(&r, false);
     let (_, by_window) = charts.iter().find(|(name, _)| *name == "seq_len").unwrap();
     let names: Vec<&str> = by_window.series.iter().map(|s| s.name.as_str()).collect();
-    assert_eq!(names.len(), 4, "{names:?}");
+    assert_eq!(names.len(), 2 * models, "{names:?}");
     assert!(by_window.series.iter().all(|s| s.points.len() == 2), "{names:?}");
     assert!(names.contains(&format!("rnn (gpu:{})", gpu.index()).as_str()), "{names:?}");
 }

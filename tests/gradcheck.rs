@@ -7,8 +7,8 @@ use common::{check_close, numeric_grad, project, to_f64, values};
 use sideways::embed::embedding;
 use sideways::linalg::{Exec, Par};
 use sideways::model::{
-    attention, attention_tiled, gelu, layernorm, linear, position, rnn_cell, softmax_ce, Buffer, ModelConfig,
-    RnnConfig, TransformerConfig,
+    attention, attention_tiled, gelu, layernorm, linear, position, rnn_cell, softmax_ce, Buffer, MinGruConfig,
+    ModelConfig, RnnConfig, TransformerConfig,
 };
 
 const EPS: f32 = 1e-2;
@@ -266,4 +266,14 @@ fn whole_transformer_model() {
     let config =
         TransformerConfig { vocab_size: 11, d_model: 8, n_heads: 2, n_layers: 2, context_len: 6, mlp_size: 12 };
     check_whole_model(ModelConfig::Transformer(config), 2, 5);
+}
+
+/// Two layers of different input widths (the embedding's 5, then the states' 6).
+#[test]
+fn whole_mingru_model() {
+    check_whole_model(
+        ModelConfig::MinGru(MinGruConfig { vocab_size: 11, d_model: 5, hidden_size: 6, n_layers: 2 }),
+        2,
+        5,
+    );
 }

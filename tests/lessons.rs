@@ -8,6 +8,7 @@ use std::process::Command;
 use sideways::commands::summary::SummaryOptions;
 use sideways::lessons::experiments::{self, Experiment};
 use sideways::lessons::{Catalogue, Kind, Lang};
+use sideways::model::ModelKind;
 
 fn sideways(args: &[&str], progress: &Path) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_sideways"))
@@ -160,7 +161,7 @@ fn the_lessons_experiments_show_what_one_word_of_context_cannot_see() {
     assert_eq!(w.bigram.next[0].next[0].word, "night");
     // One word of context already guesses a good share of this regular corpus.
     assert!((0.3..0.5).contains(&w.bigram.eval.accuracy), "{:?}", w.bigram.eval);
-    assert_eq!(w.trained.models.len(), 2);
+    assert_eq!(w.trained.models.len(), ModelKind::all().count());
     assert!(w.trained.models.iter().all(|m| m.next.len() == 2 && m.run.eval.is_some()));
     let Experiment::LongerContext(c) =
         experiments::run(2, &SummaryOptions { steps: 2, ..o.clone() }, &mut |_| {}).unwrap()
@@ -178,7 +179,8 @@ fn the_lessons_experiments_show_what_one_word_of_context_cannot_see() {
         panic!("lesson 3 runs its own experiment")
     };
     let names: Vec<&str> = p.models.iter().map(|m| m.model.as_str()).collect();
-    assert_eq!(names, ["bigram", "rnn", "transformer"]);
+    let every: Vec<&str> = std::iter::once("bigram").chain(ModelKind::all().map(ModelKind::name)).collect();
+    assert_eq!(names, every);
     assert!(p.models.iter().all(|m| m.cases == p.models[0].cases && m.right.len() == experiments::DISTANCES.len()));
     assert!(p.models[0].cases[0] > 1000 && p.models[0].cases.iter().all(|&n| n > 10), "{:?}", p.models[0].cases);
     assert!((0.4..0.6).contains(&p.models[0].right[0]), "the bigram guesses at chance: {:?}", p.models[0].right);
@@ -237,13 +239,20 @@ fn the_later_lessons_experiments_show_vectors_attention_the_race_and_the_scale()
     }
     assert!(s.look_back.iter().flatten().all(|&d| (0.0..n as f32).contains(&d)));
     for c in &s.chains {
-        let expected = if c.model.name() == "rnn" { c.seq_len } else { 2 };
+        // The minGRU: per layer its gates, then a scan of ⌈log₂ T⌉ levels.
+        let log2 = c.seq_len.next_power_of_two().trailing_zeros() as usize;
+        let expected = match c.model.name() {
+            "rnn" => c.seq_len,
+            "mingru" => 2 * (1 + log2),
+            _ => 2,
+        };
         assert_eq!(c.dependent_steps, expected, "{c:?}");
     }
     let parallelism =
         |m: &str, t: usize| s.chains.iter().find(|c| c.model.name() == m && c.seq_len == t).unwrap().parallelism;
     assert!(parallelism("transformer", 1024) > 50.0 * parallelism("transformer", 16));
     assert!(parallelism("rnn", 1024) < 2.0 * parallelism("rnn", 16), "a longer window lengthens the RNN's chain too");
+    assert!(parallelism("mingru", 1024) > 10.0 * parallelism("rnn", 1024), "the minGRU's chain grows as log T, not T");
     // Lesson 7: one CPU lane per model on one thread (and one on each hardware GPU), the same
     // steps, and a projection from each CPU lane.
     let Experiment::SameBudget(r) = experiments::run(7, &o, &mut |_| {}).unwrap() else {
@@ -251,9 +260,9 @@ fn the_later_lessons_experiments_show_vectors_attention_the_race_and_the_scale()
     };
     let labels: Vec<&str> = r.race.lanes.iter().map(|l| l.run.label.as_str()).collect();
     let cpu: Vec<&str> = r.race.lanes.iter().filter(|l| l.run.device.is_none()).map(|l| l.run.label.as_str()).collect();
-    assert_eq!(cpu, ["rnn@1", "transformer@1"]);
+    assert_eq!(cpu, ModelKind::all().map(|m| format!("{m}@1")).collect::<Vec<_>>());
     assert!(r.race.lanes.iter().all(|l| l.run.steps == 3 && l.run.eval.is_some()));
-    assert_eq!(r.projection.len(), 2 * experiments::PROCESSORS.len());
+    assert_eq!(r.projection.len(), ModelKind::all().count() * experiments::PROCESSORS.len());
     assert!(labels.contains(&r.lowest_val_loss.as_str()) && labels.contains(&r.most_tokens_per_s.as_str()));
     // Lesson 8: 6 × parameters × tokens, and this machine's time is that over its measured rate.
     let Experiment::ManyComputers(c) = experiments::run(8, &o, &mut |_| {}).unwrap() else {

@@ -80,7 +80,7 @@ pub fn describe(r: &Experiment) -> String {
                 for r in &m.right {
                     out.push_str(&format!(" {:>8}", pct(*r)));
                 }
-                let share = if m.model == "rnn" { pct(m.sequential_share) } else { "-".into() };
+                let share = if m.sequential_share > 0.0 { pct(m.sequential_share) } else { "-".into() };
                 out.push_str(&format!("  {share:>10}\n"));
             }
             if let Some(m) = p.models.first() {

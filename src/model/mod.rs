@@ -28,6 +28,9 @@ pub mod gelu;
 pub mod head;
 pub mod layernorm;
 pub mod linear;
+mod mingru;
+#[cfg(feature = "gpu")]
+mod mingru_gpu;
 pub mod position;
 pub mod profile;
 mod registry;
@@ -35,6 +38,7 @@ mod rnn;
 pub mod rnn_cell;
 #[cfg(feature = "gpu")]
 mod rnn_gpu;
+pub mod scan;
 pub mod softmax_ce;
 mod spec;
 mod store;
@@ -43,6 +47,7 @@ mod transformer;
 mod transformer_gpu;
 
 pub use adamw::AdamWConfig;
+pub use mingru::{gate as mingru_gate, MinGru, MinGruConfig};
 pub use profile::LayerTime;
 pub use registry::{Entry, ModelConfig, ModelKind, MODELS};
 pub use rnn::{Rnn, RnnConfig};

@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use super::mingru::{self, MinGruConfig};
 use super::rnn::{self, RnnConfig};
 use super::spec::{check_range, ModelSpec, SizeOverrides, MAX_PARAMS, MAX_VOCAB, MAX_WIDTH};
 use super::transformer::{self, TransformerConfig};
@@ -26,14 +27,15 @@ pub struct Entry {
 }
 
 /// Every model, in the order races and tables show them.
-pub const MODELS: [Entry; 2] = [rnn::ENTRY, transformer::ENTRY];
+pub const MODELS: [Entry; 3] = [rnn::ENTRY, transformer::ENTRY, mingru::ENTRY];
 
-/// Either model's configuration; serialised with its name as `"kind"`.
+/// A model's configuration; serialised with its name as `"kind"`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]
 pub enum ModelConfig {
     Rnn(RnnConfig),
     Transformer(TransformerConfig),
+    MinGru(MinGruConfig),
 }
 
 impl ModelConfig {
@@ -42,6 +44,7 @@ impl ModelConfig {
         match self {
             ModelConfig::Rnn(c) => c,
             ModelConfig::Transformer(c) => c,
+            ModelConfig::MinGru(c) => c,
         }
     }
 
@@ -49,6 +52,7 @@ impl ModelConfig {
         match self {
             ModelConfig::Rnn(c) => c,
             ModelConfig::Transformer(c) => c,
+            ModelConfig::MinGru(c) => c,
         }
     }
 
@@ -166,7 +170,7 @@ impl ModelKind {
         (self.entry().standard)(vocab_size)
     }
 
-    /// The registered names, for error messages: "`rnn` or `transformer`".
+    /// The registered names, for error messages: "`rnn`, `transformer` or `mingru`".
     pub fn choices() -> String {
         let names: Vec<String> = MODELS.iter().map(|e| format!("`{}`", e.name)).collect();
         match names.split_last() {
@@ -230,6 +234,6 @@ mod tests {
             c.validate().unwrap();
         }
         let e = "lstm".parse::<ModelKind>().unwrap_err().to_string();
-        assert!(e.contains("`rnn` or `transformer`"), "{e}");
+        assert!(e.contains("`rnn`, `transformer` or `mingru`"), "{e}");
     }
 }

@@ -163,11 +163,14 @@ mod tests {
         let both = [adapter(0, DeviceKind::Software), adapter(1, DeviceKind::Discrete)];
         let lanes = LaneSpec::defaults_with(&both);
         let gpu: Vec<String> = lanes.iter().filter(|l| l.gpu.is_some()).map(LaneSpec::label).collect();
-        assert_eq!(gpu, ["rnn@gpu", "transformer@gpu"]);
+        let every = |suffix: &str| ModelKind::all().map(|m| format!("{m}{suffix}")).collect::<Vec<_>>();
+        assert_eq!(gpu, every("@gpu"));
         let two = [adapter(0, DeviceKind::Integrated), adapter(1, DeviceKind::Discrete)];
         let gpu: Vec<String> =
             LaneSpec::defaults_with(&two).iter().filter(|l| l.gpu.is_some()).map(LaneSpec::label).collect();
-        assert_eq!(gpu, ["rnn@gpu:0", "rnn@gpu:1", "transformer@gpu:0", "transformer@gpu:1"]);
+        let numbered: Vec<String> =
+            every("@gpu:0").into_iter().zip(every("@gpu:1")).flat_map(|(a, b)| [a, b]).collect();
+        assert_eq!(gpu, numbered);
         assert_eq!(GpuChoice::Best.resolve(&both).unwrap(), 1);
         assert!(GpuChoice::Index(2).resolve(&both).unwrap_err().to_string().contains("@gpu:0 to @gpu:1"));
         let none = if cfg!(feature = "gpu") { "no GPU was found" } else { "no GPU support" };

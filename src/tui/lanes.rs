@@ -1,4 +1,4 @@
-//! One column per lane (speed, loss, GFLOP/s, the chain of dependent steps) and the loss chart.
+//! One card per lane (speed, loss, GFLOP/s, the chain of dependent steps) and the loss chart.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -11,11 +11,30 @@ use super::app::{App, Axis, LaneView};
 use super::style::{fg, lane_color};
 use crate::units::thousands;
 
-pub fn columns(app: &App, area: Rect, buf: &mut Buffer) {
+/// A lane's card is at least this wide, so that its lines ("195,109 tokens/s", "64 steps in a
+/// row") are not cut; more lanes than fit side by side wrap into further rows of cards.
+const MIN_CARD_WIDTH: u16 = 24;
+
+/// Rows of cards `lanes` need across `width` columns.
+pub fn card_rows(lanes: usize, width: u16) -> u16 {
+    let per_row = (width / MIN_CARD_WIDTH).max(1) as usize;
+    lanes.max(1).div_ceil(per_row) as u16
+}
+
+/// The lanes' cards in `rows` rows of equal height, filled left to right.
+pub fn columns(app: &App, area: Rect, rows: u16, buf: &mut Buffer) {
     let n = app.lanes.len().max(1);
-    let cols = Layout::horizontal(vec![Constraint::Ratio(1, n as u32); n]).split(area);
-    for (i, (lane, col)) in app.lanes.iter().zip(cols.iter()).enumerate() {
-        column(app, i, lane, *col, buf);
+    let rows = rows.clamp(1, n as u16) as usize;
+    let per_row = n.div_ceil(rows);
+    let bands = Layout::vertical(vec![Constraint::Ratio(1, rows as u32); rows]).split(area);
+    for (r, band) in bands.iter().enumerate() {
+        let cols = Layout::horizontal(vec![Constraint::Ratio(1, per_row as u32); per_row]).split(*band);
+        for (k, col) in cols.iter().enumerate() {
+            let i = r * per_row + k;
+            if let Some(lane) = app.lanes.get(i) {
+                column(app, i, lane, *col, buf);
+            }
+        }
     }
 }
 

@@ -1,5 +1,5 @@
-//! The whole screen: `impl Widget for &App`. Layout from top to bottom: header, one column per
-//! lane, the loss chart beside the cores, the next-word and attention/hidden-state panels,
+//! The whole screen: `impl Widget for &App`. Layout from top to bottom: header, one card per
+//! lane (in rows of cards when they do not fit side by side), the loss chart beside the cores, the next-word and attention/hidden-state panels,
 //! footer. Overlays: help and the end-of-race summary. Below 80×24 a message asks for room.
 
 use ratatui::buffer::Buffer;
@@ -22,16 +22,21 @@ impl Widget for &App {
             return;
         }
         let tall = area.height >= 36;
+        let (card, panels) = if tall { (8, 14) } else { (7, 7) };
+        // Cards wrap into more rows while the loss chart keeps 7 lines to be read in; past that
+        // they share one row, narrower.
+        let wanted = lanes::card_rows(self.lanes.len(), area.width);
+        let card_rows = if area.height >= 2 + wanted * card + 7 + panels { wanted } else { 1 };
         let [header, lane_row, middle, bottom, footer] = Layout::vertical([
             Constraint::Length(1),
-            Constraint::Length(if tall { 8 } else { 7 }),
+            Constraint::Length(card_rows * card),
             Constraint::Fill(1),
-            Constraint::Length(if tall { 14 } else { 7 }),
+            Constraint::Length(panels),
             Constraint::Length(1),
         ])
         .areas(area);
         self.header(header, buf);
-        lanes::columns(self, lane_row, buf);
+        lanes::columns(self, lane_row, card_rows, buf);
         let [chart, cores] = Layout::horizontal([Constraint::Percentage(64), Constraint::Percentage(36)]).areas(middle);
         lanes::loss_chart(self, chart, buf);
         panels::cores(self, cores, buf);

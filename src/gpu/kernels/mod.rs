@@ -9,8 +9,10 @@ pub mod gelu;
 pub mod layernorm;
 pub mod linear;
 pub mod matmul;
+pub mod mingru_gate;
 pub mod position;
 pub mod rnn_cell;
+pub mod scan;
 pub mod softmax_ce;
 pub mod vecmath;
 
