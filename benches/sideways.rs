@@ -62,7 +62,7 @@ mod train_step {
 mod kernels {
     use super::*;
     use sideways::linalg::{matmul, matmul_naive, rows, rows_mut, Accum, Par};
-    use sideways::model::{attention, attention_tiled, gelu, head, layernorm, linear, rnn_cell, softmax_ce};
+    use sideways::model::{attention, attention_tiled, gelu, head, layernorm, linear, rnn_cell, scan, softmax_ce};
 
     fn values(n: usize, seed: u64) -> Vec<f32> {
         let mut v = vec![0.0; n];
@@ -240,6 +240,37 @@ mod kernels {
                     })
                 })
             });
+        }
+
+        // The minGRU's scan, forward and backward: the standard (32, 64, 128), whole windows per
+        // thread; and one window of 2,048, which only the cuts inside the window can share.
+        for (sb, st) in [(b, t), (1, 2048)] {
+            let sn = sb * st;
+            let a: Vec<f32> = values(sn * d, 11).iter().map(|v| 0.5 + 0.45 * v.tanh()).collect();
+            let xs = values(sn * d, 12);
+            let (mut hs, mut want, mut dx, mut da) =
+                (vec![0.0; sn * d], vec![0.0; sn * d], vec![0.0; sn * d], vec![0.0; sn * d]);
+            let mut scratch = Vec::new();
+            scan::sequential(&mut want, &a, &xs, (sb, st, d));
+            let [_, two] = threads();
+            two.install(|exec| {
+                let chunk = scan::chunk_rows(sb, st, exec.par);
+                scan::forward(&mut hs, &mut scratch, &a, &xs, (sb, st, d), chunk, exec.par)
+            });
+            assert!(hs.iter().zip(&want).all(|(h, w)| (h - w).abs() < 1e-4 * (1.0 + w.abs())));
+            g.throughput(Throughput::Elements(sn as u64));
+            for th in threads() {
+                g.bench_function(format!("scan_tokens/b{sb}xt{st}/{}t", th.count()), |bch| {
+                    bch.iter(|| {
+                        th.install(|exec| {
+                            let (par, dims) = (exec.par, (sb, st, d));
+                            let chunk = scan::chunk_rows(sb, st, par);
+                            scan::forward(&mut hs, &mut scratch, &a, &xs, dims, chunk, par);
+                            scan::backward((&mut dx, &mut da), &mut scratch, &xs, &a, &hs, dims, chunk, par);
+                        })
+                    })
+                });
+            }
         }
         g.finish();
     }

@@ -40,7 +40,9 @@ pub fn run(a: &SummaryArgs) -> anyhow::Result<()> {
         let r = summary(&options, &mut |_| {})?;
         return output::result("summary", &r);
     }
-    output::line("sideways: an RNN reads one word at a time, a Transformer reads the whole window at once.")?;
+    output::line(
+        "sideways: an RNN reads one word at a time, a Transformer reads the whole window at once, a minGRU carries a state from word to word like the RNN but computes every state at once (a scan).",
+    )?;
     let mut progress = Progress::new(false);
     let r = summary(&options, &mut |e| progress.event(&e))?;
     output::line(&format!(

@@ -6,11 +6,14 @@ use super::Checks;
 use crate::embed::embedding;
 use crate::gpu::kernels::{
     adamw as gadamw, attention as gattention, embedding as gembedding, gelu as ggelu, layernorm as glayernorm,
-    linear as glinear, matmul as gmatmul, position as gposition, rnn_cell as grnn_cell, softmax_ce as gsoftmax_ce,
+    linear as glinear, matmul as gmatmul, mingru_gate as gmingru_gate, position as gposition, rnn_cell as grnn_cell,
+    scan as gscan, softmax_ce as gsoftmax_ce,
 };
 use crate::gpu::{Gpu, GpuBuf};
 use crate::linalg::{matmul_naive, rows, Par};
-use crate::model::{adamw, attention, gelu, layernorm, linear, position, rnn_cell, softmax_ce, AdamWConfig};
+use crate::model::{
+    adamw, attention, gelu, layernorm, linear, mingru_gate, position, rnn_cell, scan, softmax_ce, AdamWConfig,
+};
 use crate::rng::Rng;
 
 /// Deterministic values in about [-1, 1].
@@ -27,6 +30,7 @@ pub fn all(gpu: &Gpu, report: &mut Checks) {
     softmax_cross_entropy_and_argmax(gpu, report);
     causal_attention(gpu, report);
     rnn_recurrence_and_embedding(gpu, report);
+    mingru_gates_and_scan(gpu, report);
     clipping_and_adamw(gpu, report);
 }
 
@@ -137,6 +141,37 @@ fn layernorm_gelu_and_position(gpu: &Gpu, report: &mut Checks) {
     position::backward(&mut dwpe, &dx, n, t, c);
     gposition::backward(gpu, grads.at(1, 5 * c), &gdx, n, t, c);
     report.close("position backward", &read(gpu, &grads, 1, 5 * c), &dwpe, TOL);
+}
+
+/// The minGRU's gates and the scan, at window lengths that leave the GPU's chunks (⌈√n⌉ rows)
+/// cutting inside windows and windows inside chunks; gradients start non-zero.
+fn mingru_gates_and_scan(gpu: &Gpu, report: &mut Checks) {
+    for &(b, t, h) in &[(1, 1, 3), (2, 7, 5), (3, 65, 16), (1, 129, 7)] {
+        let n = b * t;
+        let zh = values(40, n * 2 * h);
+        let (mut a, mut x) = (vec![0.0; n * h], vec![0.0; n * h]);
+        mingru_gate::forward(&mut a, &mut x, &zh, n, h, Par::Seq);
+        let (gzh, ga, gx) = (gpu.upload(&zh), gpu.zeros(n * h), gpu.zeros(n * h));
+        gmingru_gate::forward(gpu, &ga, &gx, &gzh, n, h);
+        report.close("minGRU gates forward", &gpu.to_vec(&ga), &a, TOL);
+        report.close("minGRU gates x", &gpu.to_vec(&gx), &x, TOL);
+        let mut hs = vec![0.0; n * h];
+        scan::forward(&mut hs, &mut Vec::new(), &a, &x, (b, t, h), n, Par::Seq);
+        let (ghs, scratch) = (gpu.zeros(n * h), gpu.zeros(gscan::scratch_floats(n, h)));
+        gscan::forward(gpu, &ghs, &scratch, &ga, &gx, (b, t, h));
+        report.close("scan forward", &gpu.to_vec(&ghs), &hs, 1e-4);
+        let (dh, mut dx, mut da) = (values(41, n * h), values(42, n * h), values(43, n * h));
+        let (gdh, gdx, gda) = (gpu.upload(&dh), gpu.upload(&dx), gpu.upload(&da));
+        scan::backward((&mut dx, &mut da), &mut Vec::new(), &dh, &a, &hs, (b, t, h), n, Par::Seq);
+        gscan::backward(gpu, (&gdx, &gda), &scratch, &gdh, &ga, &ghs, (b, t, h));
+        report.close("scan dx", &gpu.to_vec(&gdx), &dx, 1e-4);
+        report.close("scan da", &gpu.to_vec(&gda), &da, 1e-4);
+        let mut dzh = values(44, n * 2 * h);
+        let gdzh = gpu.upload(&dzh);
+        mingru_gate::backward(&mut dzh, &da, &dx, &zh, n, h, Par::Seq);
+        gmingru_gate::backward(gpu, &gdzh, &gda, &gdx, &gzh, n, h);
+        report.close("minGRU gates backward", &gpu.to_vec(&gdzh), &dzh, 1e-4);
+    }
 }
 
 fn softmax_cross_entropy_and_argmax(gpu: &Gpu, report: &mut Checks) {

@@ -9,6 +9,7 @@ use ratatui::widgets::{Block, Borders, Paragraph, Widget};
 
 use super::app::App;
 use super::style::{fg, lane_color};
+use crate::model::ModelKind;
 
 pub fn next_words(app: &App, area: Rect, buf: &mut Buffer) {
     let block = Block::default().borders(Borders::ALL).title(" what comes next? (p: new prompt) ");
@@ -65,11 +66,18 @@ pub fn maps(app: &App, area: Rect, buf: &mut Buffer) {
             }
         }
     }
-    if let Some((i, l)) = app.lanes.iter().enumerate().find(|(_, l)| l.hidden_norms.is_some()) {
-        let norms = l.hidden_norms.as_ref().expect("found above");
+    // One lane of each model that carries a state: the RNN's chain of 64 steps, the minGRU's of
+    // a few (its states come out of a scan), side by side.
+    let mut shown: Vec<Option<ModelKind>> = Vec::new();
+    for (i, l) in app.lanes.iter().enumerate() {
+        let Some(norms) = l.hidden_norms.as_ref() else { continue };
+        if shown.contains(&l.model) {
+            continue;
+        }
+        shown.push(l.model);
         let max = norms.iter().copied().fold(1e-6, f32::max);
         lines.push(Line::styled(
-            format!("{}: hidden state after each word, one at a time", l.label),
+            format!("{}: state after each word, {} steps in a row", l.label, l.critical_path),
             lane_color(app, i),
         ));
         let words: Vec<String> = l

@@ -1,10 +1,10 @@
 // The linear recurrence h_t = a_t ⊙ h_{t−1} + x_t, as model/scan.rs: the b·t rows (batch-major;
 // a window's first row starts afresh) are cut into chunks, and the scan takes three dispatches:
-//   local: every chunk from a zero state, keeping its last state and its coefficients' product
-//          (one invocation per chunk and channel);
-//   carry: the true state entering each chunk, c_{j+1} = e_j + P_j ⊙ c_j (one invocation per
-//          channel, over the chunks in order);
-//   fix:   every chunk adds its carry, decayed, up to its first fresh start.
+//   reduce: every chunk's last state from zero, e_j, and its coefficients' product P_j, writing
+//           nothing else (one invocation per chunk and channel);
+//   carry:  the true state entering each chunk, c_{j+1} = e_j + P_j ⊙ c_j (one invocation per
+//           channel, over the chunks in order);
+//   scan:   every chunk's recurrence from its carry (one invocation per chunk and channel).
 // The backward is the same scan from the end of each window: g_t = dh_t + a_{t+1} ⊙ g_{t+1},
 // dx_t += g_t, da_t += g_t ⊙ h_{t−1}. `scratch` holds per chunk: state (c), product (c), carry (c).
 
@@ -30,57 +30,47 @@ fn emit_backward(r: u32, k: u32, g: f32) {
     }
 }
 
-@compute @workgroup_size(256)
-fn local_forward(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    let i = flat(id, nwg);
-    if (i >= args.chunks * args.c) { return; }
-    let j = i / args.c;
-    let k = i % args.c;
+// One chunk's reduction, (e_j, P_j), in the direction `backward` (0 or 1) gives.
+fn reduce(j: u32, k: u32, backward: bool) {
     let start = j * args.chunk;
     let end = min(start + args.chunk, args.n);
     var s = 0.0;
     var p = 1.0;
-    for (var r = start; r < end; r++) {
+    for (var q = 0u; q < end - start; q++) {
+        var r = start + q;
+        var fresh = r % args.t == 0u;
+        var l_at = r;
+        if (backward) {
+            r = end - 1u - q;
+            fresh = (r + 1u) % args.t == 0u;
+            l_at = r + 1u;
+        }
         let x = inp[r * args.c + k];
-        if (r % args.t != 0u) {
-            let l = coef[r * args.c + k];
-            s = l * s + x;
-            p *= l;
-        } else {
+        if (fresh) {
             s = x;
             p = 0.0;
+        } else {
+            let l = coef[l_at * args.c + k];
+            s = l * s + x;
+            p *= l;
         }
-        out[r * args.c + k] = s;
     }
     scratch[j * 3u * args.c + k] = s;
     scratch[j * 3u * args.c + args.c + k] = p;
 }
 
 @compute @workgroup_size(256)
-fn local_backward(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+fn reduce_forward(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let i = flat(id, nwg);
     if (i >= args.chunks * args.c) { return; }
-    let j = i / args.c;
-    let k = i % args.c;
-    let start = j * args.chunk;
-    let end = min(start + args.chunk, args.n);
-    var s = 0.0;
-    var p = 1.0;
-    for (var q = end; q > start; q--) {
-        let r = q - 1u;
-        let x = inp[r * args.c + k];
-        if ((r + 1u) % args.t != 0u) {
-            let l = coef[(r + 1u) * args.c + k];
-            s = l * s + x;
-            p *= l;
-        } else {
-            s = x;
-            p = 0.0;
-        }
-        emit_backward(r, k, s);
-    }
-    scratch[j * 3u * args.c + k] = s;
-    scratch[j * 3u * args.c + args.c + k] = p;
+    reduce(i / args.c, i % args.c, false);
+}
+
+@compute @workgroup_size(256)
+fn reduce_backward(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let i = flat(id, nwg);
+    if (i >= args.chunks * args.c) { return; }
+    reduce(i / args.c, i % args.c, true);
 }
 
 @compute @workgroup_size(256)
@@ -108,36 +98,42 @@ fn carry_backward(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_wor
 }
 
 @compute @workgroup_size(256)
-fn fix_forward(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+fn scan_forward(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let i = flat(id, nwg);
     if (i >= args.chunks * args.c) { return; }
     let j = i / args.c;
     let k = i % args.c;
-    if (j == 0u) { return; }
     let start = j * args.chunk;
     let end = min(start + args.chunk, args.n);
     var s = scratch[j * 3u * args.c + 2u * args.c + k];
     for (var r = start; r < end; r++) {
-        if (r % args.t == 0u) { break; }
-        s *= coef[r * args.c + k];
-        out[r * args.c + k] += s;
+        let x = inp[r * args.c + k];
+        if (r % args.t == 0u) {
+            s = x;
+        } else {
+            s = coef[r * args.c + k] * s + x;
+        }
+        out[r * args.c + k] = s;
     }
 }
 
 @compute @workgroup_size(256)
-fn fix_backward(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+fn scan_backward(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let i = flat(id, nwg);
     if (i >= args.chunks * args.c) { return; }
     let j = i / args.c;
     let k = i % args.c;
-    if (j + 1u == args.chunks) { return; }
     let start = j * args.chunk;
     let end = min(start + args.chunk, args.n);
     var s = scratch[j * 3u * args.c + 2u * args.c + k];
     for (var q = end; q > start; q--) {
         let r = q - 1u;
-        if ((r + 1u) % args.t == 0u) { break; }
-        s *= coef[(r + 1u) * args.c + k];
+        let x = inp[r * args.c + k];
+        if ((r + 1u) % args.t == 0u) {
+            s = x;
+        } else {
+            s = coef[(r + 1u) * args.c + k] * s + x;
+        }
         emit_backward(r, k, s);
     }
 }
