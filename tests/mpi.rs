@@ -7,6 +7,8 @@
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use sideways::model::ModelKind;
+
 fn mpirun(ranks: usize, args: &[&str]) -> Command {
     let mut c = Command::new("mpirun");
     c.args(["-n", &ranks.to_string(), "--oversubscribe", "--bind-to", "none"])
@@ -31,7 +33,7 @@ fn losses(out: &Output) -> Vec<f64> {
 
 #[test]
 fn two_processes_follow_one_process_with_the_same_batch() {
-    for model in ["rnn", "transformer"] {
+    for model in ModelKind::all().map(ModelKind::name) {
         let args = ["train", "--model", model, "--steps", "50", "--threads", "1", "--json"];
         let alone = Command::new(env!("CARGO_BIN_EXE_sideways")).args(args).output().unwrap();
         let mut shared = args.to_vec();
@@ -134,7 +136,7 @@ fn bench_measures_a_shared_step_and_the_gradient_sum() {
     let r = &results[0];
     assert_eq!((r["result"].as_str(), r["processes"].as_u64()), (Some("bench_data_parallel"), Some(2)));
     let points = r["points"].as_array().unwrap();
-    assert_eq!(points.len(), 2, "both models");
+    assert_eq!(points.len(), ModelKind::all().count(), "every model");
     for p in points {
         let (sum, step) = (p["sum_ms"].as_f64().unwrap(), p["step_ms"].as_f64().unwrap());
         assert!(p["tokens_per_s"].as_f64().unwrap() > 0.0 && sum > 0.0 && sum < step, "{p}");
