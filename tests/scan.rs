@@ -98,6 +98,17 @@ fn parallel_backward_equals_the_sequential_one_and_adds() {
     }
 }
 
+/// No windows, or windows of no positions: nothing to do, and nothing is touched.
+#[test]
+fn empty_inputs_are_a_no_op() {
+    for (b, t) in [(0, 5), (3, 0)] {
+        let mut h: Vec<f32> = Vec::new();
+        scan::forward(&mut h, &mut Vec::new(), &[], &[], (b, t, 4), 1, Par::Seq);
+        let (mut dx, mut da): (Vec<f32>, Vec<f32>) = (Vec::new(), Vec::new());
+        scan::backward((&mut dx, &mut da), &mut Vec::new(), &[], &[], &[], (b, t, 4), 1, Par::Seq);
+    }
+}
+
 #[test]
 fn scan_layer_gradients() {
     let (b, t, c) = (2, 7, 3);

@@ -23,6 +23,9 @@
 //!        c_{j+1} = e_j + P_j ⊙ c_j;
 //!     3. every chunk but the first runs its recurrence from its carry.
 //!
+//! "First", "last" and "next" follow the direction: the backward runs from the last chunk to the
+//! first, c_{j−1} = e_j + P_j ⊙ c_j.
+//!
 //! Each thread then streams two chunks of n/(p + 1) rows, one per pass: p threads finish in
 //! 2n/(p + 1) row-times against n for one — 1.5× on two threads on paper. Measured on a 2-core
 //! VM it is no faster than one thread: the scan does one multiply-add per value it reads, so both
@@ -33,8 +36,8 @@
 //! dividing by a product of coefficients in (0, 1) overflows within a few hundred positions.
 //! The blocked scan never divides: it only multiplies coefficients in (0, 1) together, which
 //! can at worst underflow towards zero — exactly the size of the contribution it stands for —
-//! and each h_t is a convex combination of inputs (with a = 1 − z, x = z ⊙ h̃), so |h| never
-//! exceeds the largest |h̃|.
+//! and each h_t is a weighted sum of the window's h̃ with weights that add up to at most 1 (with
+//! a = 1 − z, x = z ⊙ h̃), so |h| never exceeds the largest |h̃|.
 //!
 //! Backward: with dh the gradient arriving at every state, the gradient of each state is the
 //! same recurrence run backwards, g_t = dh_t + a_{t+1} ⊙ g_{t+1}, and
@@ -75,6 +78,9 @@ pub fn forward(
     chunk: usize,
     par: Par,
 ) {
+    if b * t == 0 {
+        return;
+    }
     let plan = Plan::new(scratch, (b * t, t, c), chunk, Direction::Forward);
     let emit = |h: &mut Rows, k: usize, _: usize, r: &[f32]| h[k * c..(k + 1) * c].copy_from_slice(r);
     let n = plan.n;
@@ -96,6 +102,9 @@ pub fn backward(
     chunk: usize,
     par: Par,
 ) {
+    if b * t == 0 {
+        return;
+    }
     let plan = Plan::new(scratch, (b * t, t, c), chunk, Direction::Backward);
     // g is row i's gradient; the state before row i is h_{i−1}, none at a window's start.
     let emit = |(dx, da): &mut (Rows, Rows), k: usize, i: usize, g: &[f32]| {
@@ -264,7 +273,11 @@ impl Plan {
                 } else {
                     state.fill(0.0);
                 }
-                product.fill(1.0);
+                // Only a reducing chunk's product is read (the first chunk's multiplies its carry
+                // of zero).
+                if reduce {
+                    product.fill(1.0);
+                }
                 for k in 0..end - start {
                     let i = self.nth(start, end - start, k);
                     let x = &input[i * c..(i + 1) * c];
@@ -278,7 +291,9 @@ impl Plan {
                         Some(l) => state.iter_mut().zip(l).zip(x).for_each(|((r, &l), &x)| *r = l * *r + x),
                         None => {
                             state.copy_from_slice(x);
-                            product.fill(0.0);
+                            if reduce {
+                                product.fill(0.0);
+                            }
                         }
                     }
                     if !reduce {

@@ -97,7 +97,8 @@ pub struct WorkSpan {
     pub work: f64,
     /// Length of the longest chain of dependent operations.
     pub span: f64,
-    /// Dependent steps per window: words for the RNN, blocks for the Transformer.
+    /// Dependent steps per window: words for the RNN, blocks for the Transformer, layers ×
+    /// (1 + ⌈log₂ T⌉) for the minGRU (its gates, then its scan's levels).
     pub critical_path: usize,
 }
 

@@ -78,7 +78,7 @@ fn column(app: &App, i: usize, l: &LaneView, area: Rect, buf: &mut Buffer) {
 }
 
 /// The chain of steps that must run one after another for one window: the RNN's is a long row
-/// of blocks, the Transformer's a couple. It fills as steps go by.
+/// of blocks, the Transformer's a couple, the minGRU's a few per layer. It fills as steps go by.
 fn chain_row(app: &App, i: usize, l: &LaneView, area: Rect, buf: &mut Buffer) {
     if l.critical_path == 0 {
         Line::raw("starting…").render(area, buf);

@@ -37,8 +37,8 @@ fn shade(x: f32) -> char {
     SHADES[((x.clamp(0.0, 1.0) * (SHADES.len() - 1) as f32).round() as usize).min(SHADES.len() - 1)]
 }
 
-/// Side by side: the Transformer's attention over the prompt (all words at once) and the RNN's
-/// hidden-state size after each word (one word at a time).
+/// How the models read the prompt: the Transformer's attention over all of it at once, then the
+/// size of each recurrent model's state after each word, with the chain that computed it.
 pub fn maps(app: &App, area: Rect, buf: &mut Buffer) {
     let heads = app.heads();
     let block = Block::default().borders(Borders::ALL).title(format!(
@@ -66,8 +66,8 @@ pub fn maps(app: &App, area: Rect, buf: &mut Buffer) {
             }
         }
     }
-    // One lane of each model that carries a state: the RNN's chain of 64 steps, the minGRU's of
-    // a few (its states come out of a scan), side by side.
+    // One lane of each model that carries a state, one under the other: the RNN's states come
+    // out of a chain as long as the window, the minGRU's out of a scan.
     let mut shown: Vec<Option<ModelKind>> = Vec::new();
     for (i, l) in app.lanes.iter().enumerate() {
         let Some(norms) = l.hidden_norms.as_ref() else { continue };

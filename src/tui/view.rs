@@ -1,6 +1,6 @@
 //! The whole screen: `impl Widget for &App`. Layout from top to bottom: header, one card per
-//! lane (in rows of cards when they do not fit side by side), the loss chart beside the cores, the next-word and attention/hidden-state panels,
-//! footer. Overlays: help and the end-of-race summary. Below 80×24 a message asks for room.
+//! lane (in rows of cards when they do not fit side by side), the loss chart beside the cores,
+//! the next-word and attention/hidden-state panels, footer. Overlays: help and the end-of-race summary. Below 80×24 a message asks for room.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};

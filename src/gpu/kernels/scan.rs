@@ -65,6 +65,9 @@ fn run(
     (b, t, c): (usize, usize, usize),
 ) {
     let n = b * t;
+    if n == 0 {
+        return;
+    }
     let chunk = chunk_rows(n);
     let chunks = n.div_ceil(chunk);
     let args = [u(n), u(t), u(c), u(chunk), u(chunks)];

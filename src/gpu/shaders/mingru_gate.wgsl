@@ -1,5 +1,5 @@
 // The minGRU's gates, as model/mingru.rs's `gate`, one invocation per (row, channel):
-//   forward:  z = σ(zh_z), a = 1 − z, x = z ⊙ h̃          from zh (n, 2h) = [z pre-activations | h̃]
+//   forward:  z = σ(zh_z), a = 1 − z = σ(−zh_z), x = z ⊙ h̃          from zh (n, 2h) = [z pre-activations | h̃]
 //   backward: dzh_z += (dx ⊙ h̃ − da) ⊙ z(1 − z),  dzh_h += dx ⊙ z
 
 struct Args { n: u32, h: u32 }
@@ -21,9 +21,9 @@ fn forward(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups
     if (i >= args.n * args.h) { return; }
     let row = i / args.h;
     let k = i % args.h;
-    let z = sigmoid(zh[row * 2u * args.h + k]);
-    out[i] = 1.0 - z;
-    out_x[i] = z * zh[row * 2u * args.h + args.h + k];
+    let v = zh[row * 2u * args.h + k];
+    out[i] = sigmoid(-v); // 1 − σ(v), exact where σ(v) is near 1
+    out_x[i] = sigmoid(v) * zh[row * 2u * args.h + args.h + k];
 }
 
 @compute @workgroup_size(256)

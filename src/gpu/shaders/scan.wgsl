@@ -3,7 +3,7 @@
 //   reduce: every chunk's last state from zero, e_j, and its coefficients' product P_j, writing
 //           nothing else (one invocation per chunk and channel);
 //   carry:  the true state entering each chunk, c_{j+1} = e_j + P_j ⊙ c_j (one invocation per
-//           channel, over the chunks in order);
+//           channel, over the chunks in order; backward, from the last: c_{j−1} = e_j + P_j ⊙ c_j);
 //   scan:   every chunk's recurrence from its carry (one invocation per chunk and channel).
 // The backward is the same scan from the end of each window: g_t = dh_t + a_{t+1} ⊙ g_{t+1},
 // dx_t += g_t, da_t += g_t ⊙ h_{t−1}. `scratch` holds per chunk: state (c), product (c), carry (c).

@@ -90,7 +90,7 @@ fn pronoun_cases(val: &[u32], t: usize, vocab: &crate::data::Vocab) -> Vec<Prono
     cases
 }
 
-/// Run lesson 3's experiment: both models trained `o.steps` steps, then every pronoun scored.
+/// Run lesson 3's experiment: every model trained `o.steps` steps, then every pronoun scored.
 pub fn pronouns(o: &SummaryOptions, emit: &mut dyn FnMut(Event)) -> Result<Pronouns> {
     let data = crate::commands::dataset(o.corpus.as_deref(), DataConfig::default())?;
     let threads = Threads::new(o.threads)?;

@@ -1,4 +1,4 @@
-//! Lesson 7: both models raced on the same budget on this machine's cores (and GPUs), then
+//! Lesson 7: every model raced on the same budget on this machine's cores (and GPUs), then
 //! each one-thread lane's step projected to many processors.
 
 use serde::Serialize;

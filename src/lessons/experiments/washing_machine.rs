@@ -10,7 +10,7 @@ use crate::train::{Event, EventKind, Preset};
 
 use super::projection::{OneThreadStep, Projected};
 
-/// Lesson 4, "The washing machine": both models measured on 1 thread and on every core, with
+/// Lesson 4, "The washing machine": every model measured on 1 thread and on every core, with
 /// Amdahl's fit, then *projected* (not measured) to many processors from this machine's
 /// one-thread step and the step's work and span (see [`super::projection`]).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
