@@ -208,6 +208,25 @@ fn backward_passes_accumulate() {
     assert!(from_one.iter().zip(&from_zero).all(|(a, b)| (a - 1.0 - b).abs() < 1e-6));
 }
 
+/// The overwriting backwards (for gradients with one writer, which are then never zeroed) give
+/// over whatever a buffer held what the adding ones give into zeros; weights and biases still add.
+#[test]
+fn overwriting_backwards_ignore_what_was_there() {
+    let (n, di, dout) = (5, 4, 6);
+    let (x, w, r) = (values(11, n * di), values(12, di * dout), values(13, n * dout));
+    let (mut want, mut dw, mut db) = (vec![0.0; n * di], vec![0.0; di * dout], vec![0.0; dout]);
+    linear::backward(Some(&mut want), &mut dw, &mut db, &r, &x, &w, n, di, dout, Par::Seq);
+    let (mut got, mut dw2, mut db2) = (values(14, n * di), dw.clone(), db.clone());
+    linear::backward_overwrite(&mut got, &mut dw2, &mut db2, &r, &x, &w, n, di, dout, Par::Seq);
+    assert!(got.iter().zip(&want).all(|(a, b)| (a - b).abs() < 1e-6), "{got:?} vs {want:?}");
+    assert!(dw2.iter().zip(&dw).all(|(a, b)| (a - 2.0 * b).abs() < 1e-5), "weight gradients still add");
+    let (h, g) = (values(15, 40), values(16, 40));
+    let (mut want, mut got) = (vec![0.0; 40], values(17, 40));
+    gelu::backward(&mut want, &g, &h, Par::Seq);
+    gelu::backward_overwrite(&mut got, &g, &h, Par::Seq);
+    assert_eq!(got, want);
+}
+
 /// For each tensor, the directional derivative along three random directions restricted to it.
 /// The step is small because the Transformer's embeddings start at N(0, 0.02), where LayerNorm
 /// is sharply curved.

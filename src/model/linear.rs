@@ -1,7 +1,7 @@
 //! Linear layer.
 //!
 //! Forward:  out (n, d_out) = inp (n, d_in) · w (d_in, d_out) + b (d_out)
-//! Backward: dinp (n, d_in)      += dout · wᵀ
+//! Backward: dinp (n, d_in)      += dout · wᵀ   (or = , [`backward_overwrite`])
 //!           dw   (d_in, d_out)  += inpᵀ · dout
 //!           db   (d_out)        += Σ_rows dout
 //! Two products and a column sum: every row is independent, so all of it is parallel work.
@@ -32,8 +32,44 @@ pub fn backward(
     d_out: usize,
     par: Par,
 ) {
-    if let Some(dinp) = dinp {
-        matmul(rows_mut(dinp, n, d_in), Accum::Add, rows(dout, n, d_out), rows(w, d_in, d_out).transpose(), par);
+    backward_into(dinp.map(|d| (d, Accum::Add)), dw, db, dout, inp, w, n, d_in, d_out, par);
+}
+
+/// [`backward`] with `dinp` written over instead of added into: for an input gradient that no
+/// other layer adds to, which then needs no zeroing before the backward pass (the Transformer's
+/// block-internal gradients: megabytes a step not cleared, and a product that stores without
+/// reading). The weight and bias gradients still add.
+#[allow(clippy::too_many_arguments)]
+pub fn backward_overwrite(
+    dinp: &mut [f32],
+    dw: &mut [f32],
+    db: &mut [f32],
+    dout: &[f32],
+    inp: &[f32],
+    w: &[f32],
+    n: usize,
+    d_in: usize,
+    d_out: usize,
+    par: Par,
+) {
+    backward_into(Some((dinp, Accum::Replace)), dw, db, dout, inp, w, n, d_in, d_out, par);
+}
+
+#[allow(clippy::too_many_arguments)]
+fn backward_into(
+    dinp: Option<(&mut [f32], Accum)>,
+    dw: &mut [f32],
+    db: &mut [f32],
+    dout: &[f32],
+    inp: &[f32],
+    w: &[f32],
+    n: usize,
+    d_in: usize,
+    d_out: usize,
+    par: Par,
+) {
+    if let Some((dinp, accum)) = dinp {
+        matmul(rows_mut(dinp, n, d_in), accum, rows(dout, n, d_out), rows(w, d_in, d_out).transpose(), par);
     }
     matmul(rows_mut(dw, d_in, d_out), Accum::Add, rows(inp, n, d_in).transpose(), rows(dout, n, d_out), par);
     column_sum(db, dout, n, d_out, par);
