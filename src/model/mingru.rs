@@ -204,9 +204,12 @@ pub mod gate {
             for ((a, x), zh) in rows {
                 let (zp, hp) = zh.split_at(h);
                 for (((a, x), &zp), &hp) in a.iter_mut().zip(x.iter_mut()).zip(zp).zip(hp) {
-                    // 1 − σ(v) = σ(−v), exact where z is near 1.
-                    *a = sigmoid(-zp);
-                    *x = sigmoid(zp) * hp;
+                    // One exponential for both: z = 1 / (1 + e^−v) and 1 − z = e^−v · z, which
+                    // stays exact where z is near 1 (1 − z would cancel).
+                    let e = vecmath::exp(-zp);
+                    let z = 1.0 / (1.0 + e);
+                    *a = e * z;
+                    *x = z * hp;
                 }
             }
         });

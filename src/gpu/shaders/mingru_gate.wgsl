@@ -22,8 +22,11 @@ fn forward(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups
     let row = i / args.h;
     let k = i % args.h;
     let v = zh[row * 2u * args.h + k];
-    out[i] = sigmoid(-v); // 1 − σ(v), exact where σ(v) is near 1
-    out_x[i] = sigmoid(v) * zh[row * 2u * args.h + args.h + k];
+    // One exponential for both, as on the CPU: 1 − z = e^−v · z stays exact where z is near 1.
+    let e = exp(-v);
+    let z = 1.0 / (1.0 + e);
+    out[i] = e * z;
+    out_x[i] = z * zh[row * 2u * args.h + args.h + k];
 }
 
 @compute @workgroup_size(256)
