@@ -73,15 +73,16 @@ def words_file(corpus, folder):
     return path, len(words)
 
 
-def ours_w2v(words, threads, folder):
+def ours_w2v(words, threads, seed, folder):
     out = os.path.join(folder, f"ours-{threads}.bin")
-    cmd = [SIDEWAYS, "embed", "train", "--corpus", words, "-o", out, "--threads", str(threads),
+    cmd = [SIDEWAYS, "embed", "train", "--corpus", words, "-o", out, "--threads", str(threads), "--seed", str(seed),
            "--dim", "100", "--window", "5", "--negative", "5", "--min-count", "5", "--epochs", "5", "--json"]
     return run_json(cmd, lambda d: d["seconds"]), out
 
 
-def gensim_w2v(py, peers, words, threads):
-    cmd = [py, os.path.join(peers, "gensim_w2v.py"), "--corpus", words, "--workers", str(threads), "--repeats", "1"]
+def gensim_w2v(py, peers, words, threads, seed):
+    cmd = [py, os.path.join(peers, "gensim_w2v.py"), "--corpus", words, "--workers", str(threads), "--repeats", "1",
+           "--seed", str(seed)]
     return run_json(cmd, lambda d: d["runs"][str(threads)])
 
 
@@ -113,6 +114,8 @@ def main():
     p.add_argument("--seq-lens", default="16,64,256,1024")
     p.add_argument("--threads", default="1,2")
     p.add_argument("--rounds", type=int, default=2)
+    p.add_argument("--seeds", default="1", help="word2vec seeds, comma-separated: scores differ by seed more "
+                   "than by tool on this small corpus, so compare them over several")
     p.add_argument("--skip-lm", action="store_true", help="word2vec only")
     p.add_argument("--skip-word2vec", action="store_true")
     p.add_argument("--out", help="write every figure here as JSON")
@@ -153,24 +156,32 @@ def main():
         with tempfile.TemporaryDirectory() as folder:
             words, count = words_file(corpus, folder)
             print(f"word2vec: skip-gram, d 100, window 5, 5 negatives, min-count 5, 5 epochs over {count:,} words")
+            seeds = [int(x) for x in a.seeds.split(",")]
+            print(f"seeds {a.seeds}, {a.rounds} run(s) each; scores per run and their mean")
             print("| threads | sideways s (runs) | gensim s (runs) | ratio (runs) | analogies right, sideways / gensim | WordSim-353 Spearman, sideways / gensim |")
             print("|---:|---|---|---|---|---|")
             for n in threads:
                 rs = []
-                for _ in range(a.rounds):
-                    l0 = load()
-                    ours, vectors = ours_w2v(words, n, folder)
-                    l1 = load()
-                    peer = gensim_w2v(py, a.peers, words, n)
-                    rs.append({"ours_s": ours, "ours_load": l0, "gensim_s": peer["train_s_median"], "gensim_load": l1,
-                               "ours_scores": score(py, vectors), "gensim_scores": peer})
+                for seed in seeds:
+                    for _ in range(a.rounds):
+                        l0 = load()
+                        ours, vectors = ours_w2v(words, n, seed, folder)
+                        l1 = load()
+                        peer = gensim_w2v(py, a.peers, words, n, seed)
+                        rs.append({"seed": seed, "ours_s": ours, "ours_load": l0, "gensim_s": peer["train_s_median"],
+                                   "gensim_load": l1, "ours_scores": score(py, vectors), "gensim_scores": peer})
                 ours = ", ".join(f"{x['ours_s']:.2f} [{x['ours_load']:.1f}]" for x in rs)
                 peer = ", ".join(f"{x['gensim_s']:.2f} [{x['gensim_load']:.1f}]" for x in rs)
                 ratios = ", ".join(ratio(x["gensim_s"], x["ours_s"]) for x in rs)
-                last = rs[-1]
-                o, g = last["ours_scores"], last["gensim_scores"]
-                print(f"| {n} | {ours} | {peer} | {ratios} | {o['analogy_correct']}/{o['analogy_covered']} / "
-                      f"{g['analogy_correct']}/{g['analogy_covered']} | {o['wordsim353_spearman']} / {g['wordsim353_spearman']} |")
+
+                def runs_of(tool, key, fmt):
+                    values = [x[tool][key] for x in rs]
+                    return ", ".join(fmt.format(v) for v in values) + " (mean " + fmt.format(sum(values) / len(values)) + ")"
+
+                covered = rs[-1]["ours_scores"]["analogy_covered"], rs[-1]["gensim_scores"]["analogy_covered"]
+                print(f"| {n} | {ours} | {peer} | {ratios} | {runs_of('ours_scores', 'analogy_correct', '{:.0f}')} of {covered[0]} / "
+                      f"{runs_of('gensim_scores', 'analogy_correct', '{:.0f}')} of {covered[1]} | "
+                      f"{runs_of('ours_scores', 'wordsim353_spearman', '{:.3f}')} / {runs_of('gensim_scores', 'wordsim353_spearman', '{:.3f}')} |")
                 report["word2vec"].append({"threads": n, "runs": [{k: v for k, v in x.items() if k != "gensim_scores"} |
                                                                    {"gensim_scores": {k: x["gensim_scores"][k] for k in
                                                                     ("analogy_correct", "analogy_covered", "wordsim353_spearman")}}
