@@ -254,7 +254,7 @@ mod kernels {
             scan::sequential(&mut want, &a, &xs, (sb, st, d));
             let [_, two] = threads();
             two.install(|exec| {
-                let chunk = scan::chunk_rows(sb, st, exec.par);
+                let chunk = scan::chunk_rows(sb, st, exec.par.degree());
                 scan::forward(&mut hs, &mut scratch, &a, &xs, (sb, st, d), chunk, exec.par)
             });
             assert!(hs.iter().zip(&want).all(|(h, w)| (h - w).abs() < 1e-4 * (1.0 + w.abs())));
@@ -264,7 +264,7 @@ mod kernels {
                     bch.iter(|| {
                         th.install(|exec| {
                             let (par, dims) = (exec.par, (sb, st, d));
-                            let chunk = scan::chunk_rows(sb, st, par);
+                            let chunk = scan::chunk_rows(sb, st, par.degree());
                             scan::forward(&mut hs, &mut scratch, &a, &xs, dims, chunk, par);
                             scan::backward((&mut dx, &mut da), &mut scratch, &xs, &a, &hs, dims, chunk, par);
                         })

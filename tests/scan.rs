@@ -25,7 +25,7 @@ fn worst_relative(got: &[f32], want: &[f32]) -> f32 {
 /// The chunkings a test tries: the model's own choice, single rows, odd sizes, one whole window
 /// and everything in one chunk.
 fn chunkings(b: usize, t: usize, par: Par) -> Vec<usize> {
-    vec![scan::chunk_rows(b, t, par), 1, 7, 64, t, b * t]
+    vec![scan::chunk_rows(b, t, par.degree()), 1, 7, 64, t, b * t]
 }
 
 #[test]

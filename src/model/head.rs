@@ -43,8 +43,8 @@ pub fn train(
     (n, d, v): (usize, usize, usize),
     par: Par,
 ) {
-    let blocks = par.degree().clamp(1, n.div_ceil(CHUNK).max(1));
-    let need = scratch_floats(blocks, n, d, v);
+    let blocks = blocks(par.degree(), n);
+    let need = scratch_floats(par.degree(), n, d, v);
     if scratch.len() < need {
         scratch.resize(need, 0.0);
     }
@@ -83,13 +83,18 @@ pub fn train(
     }
 }
 
-/// The scratch [`train`] needs for `n` rows on `blocks` threads: one block of logits, and with
-/// more than one thread a dW and db partial, per thread.
-pub fn scratch_floats(blocks: usize, n: usize, d: usize, v: usize) -> usize {
-    match blocks {
-        0 | 1 => CHUNK.min(n) * v,
-        _ => blocks * (CHUNK * v + d * v + v),
+/// The scratch [`train`] needs for `n` rows on `threads` threads: one block of logits, and with
+/// more than one thread a dW and db partial, per thread that has rows.
+pub fn scratch_floats(threads: usize, n: usize, d: usize, v: usize) -> usize {
+    match blocks(threads, n) {
+        1 => CHUNK.min(n) * v,
+        k => k * (CHUNK * v + d * v + v),
     }
+}
+
+/// Threads [`train`] gives rows to: no more than there are blocks of rows.
+fn blocks(threads: usize, n: usize) -> usize {
+    threads.clamp(1, n.div_ceil(CHUNK).max(1))
 }
 
 /// The unfused forward that evaluation and prediction use: `probs` (n, v) = softmax(x·W + b),

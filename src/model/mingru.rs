@@ -129,11 +129,11 @@ impl ModelSpec for MinGruConfig {
 
     /// `Acts`: ids and losses, the embeddings and their gradient, per layer its gate
     /// pre-activations, coefficients, scan inputs and states and their four gradients, the
-    /// probabilities, and the scratch of the scan and of the fused head on one thread (the scan's
-    /// grows by 3h per extra chunk, one chunk more than threads when windows are cut).
-    fn activation_floats(&self, batch: usize, seq_len: usize) -> f64 {
-        let head = head::scratch_floats(1, batch * seq_len, self.hidden_size, self.vocab_size) as f64;
-        self.shared_activation_floats(batch, seq_len) + 3.0 * self.hidden_size as f64 + head
+    /// probabilities, and the scratch of the scan (3h per chunk) and of the fused head.
+    fn activation_floats(&self, batch: usize, seq_len: usize, threads: usize) -> f64 {
+        let head = head::scratch_floats(threads, batch * seq_len, self.hidden_size, self.vocab_size) as f64;
+        let scan = scan::scratch_floats(batch, seq_len, self.hidden_size, threads) as f64;
+        self.shared_activation_floats(batch, seq_len) + scan + head
     }
 
     /// The same buffers on a GPU, with the GPU scan's chunk summaries, the ids grouped by word
@@ -350,7 +350,7 @@ impl MinGru {
         }
         embedding::forward(&mut a.emb[..n * d], inputs, w.at(p.wte), d);
         clock.lap(EMBEDDING_LAYER);
-        let chunk = scan::chunk_rows(b, t, par);
+        let chunk = scan::chunk_rows(b, t, par.degree());
         for (l, lp) in p.layers.iter().enumerate() {
             let (done, rest) = a.layers.split_at_mut(l);
             let (x, k) = (if l == 0 { &a.emb } else { &done[l - 1].h }, &mut rest[0]);
@@ -386,7 +386,7 @@ impl MinGru {
         let (b, t) = (self.acts.batch, self.acts.seq);
         let (n, p, w) = (b * t, &self.p, &self.store.values[..]);
         let (a, g, clock) = (&mut self.acts, &mut self.store.grads[..], &mut self.clock);
-        let chunk = scan::chunk_rows(b, t, par);
+        let chunk = scan::chunk_rows(b, t, par.degree());
         for (l, lp) in p.layers.iter().enumerate().rev() {
             let (below, rest) = a.layers.split_at_mut(l);
             let k = &mut rest[0];

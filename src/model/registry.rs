@@ -111,9 +111,10 @@ impl ModelConfig {
         16 * self.param_count() as u64
     }
 
-    /// Bytes the activations of one forward + backward on `batch` windows of `seq_len` take.
-    pub fn activation_bytes(&self, batch: usize, seq_len: usize) -> u64 {
-        (4.0 * self.spec().activation_floats(batch, seq_len)).min(u64::MAX as f64) as u64
+    /// Bytes the activations of one forward + backward on `batch` windows of `seq_len` take on
+    /// `threads` CPU threads.
+    pub fn activation_bytes(&self, batch: usize, seq_len: usize, threads: usize) -> u64 {
+        (4.0 * self.spec().activation_floats(batch, seq_len, threads)).min(u64::MAX as f64) as u64
     }
 
     /// [`ModelConfig::activation_bytes`] on a GPU.

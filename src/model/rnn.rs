@@ -89,11 +89,11 @@ impl ModelSpec for RnnConfig {
     }
 
     /// `RnnActs`: ids, embeddings, hidden states, probabilities and losses, their gradients,
-    /// the recurrence's scratch and the fused head's (on one thread).
-    fn activation_floats(&self, batch: usize, seq_len: usize) -> f64 {
+    /// the recurrence's scratch and the fused head's.
+    fn activation_floats(&self, batch: usize, seq_len: usize, threads: usize) -> f64 {
         let (b, n) = (batch as f64, (batch * seq_len) as f64);
         let (v, d, h) = (self.vocab_size as f64, self.d_model as f64, self.hidden_size as f64);
-        let head = head::scratch_floats(1, batch * seq_len, self.hidden_size, self.vocab_size) as f64;
+        let head = head::scratch_floats(threads, batch * seq_len, self.hidden_size, self.vocab_size) as f64;
         n * (3.0 + 2.0 * d + 4.0 * h + v) + b * h + head
     }
 

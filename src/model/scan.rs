@@ -56,13 +56,19 @@ enum Direction {
 
 /// Rows per chunk on `par`: whole windows per thread when there are at least as many windows as
 /// threads, otherwise one chunk more than threads, cut inside the windows (see the module doc).
-pub fn chunk_rows(b: usize, t: usize, par: Par) -> usize {
-    let threads = par.degree().max(1);
+pub fn chunk_rows(b: usize, t: usize, threads: usize) -> usize {
+    let threads = threads.max(1);
     if b >= threads {
         b.div_ceil(threads) * t
     } else {
         (b * t).div_ceil(threads + 1)
     }
+}
+
+/// Floats of the chunks' summaries (3c per chunk) the scan keeps in its scratch for `b`
+/// windows of `t` rows of width `c` on `threads` threads.
+pub fn scratch_floats(b: usize, t: usize, c: usize, threads: usize) -> usize {
+    3 * c * (b * t).div_ceil(chunk_rows(b, t, threads)).max(1)
 }
 
 /// h (b, t, c) = the recurrence over `x` with coefficients `a`, both (b, t, c), in chunks of

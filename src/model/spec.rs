@@ -37,14 +37,16 @@ pub trait ModelSpec {
     fn train_flops_per_token(&self, seq_len: usize) -> f64;
 
     /// Floats (4 bytes each) of the activations and their gradients a forward + backward on
-    /// `batch` windows of `seq_len` allocates, by the same sizes as the model's own buffers
-    /// (tested against the allocator). In f64: absurd sizes must not overflow the estimate.
-    fn activation_floats(&self, batch: usize, seq_len: usize) -> f64;
+    /// `batch` windows of `seq_len` allocates on `threads` CPU threads, by the same sizes as the
+    /// model's own buffers (tested against the allocator). The threads count because the fused
+    /// output layer keeps a block of logits and a dW partial per thread (67 MB on 16 threads in
+    /// the standard configuration). In f64: absurd sizes must not overflow the estimate.
+    fn activation_floats(&self, batch: usize, seq_len: usize, threads: usize) -> f64;
 
     /// [`ModelSpec::activation_floats`] on a GPU, whose kernels may keep more than the CPU's
     /// (the Transformer's attention weights) or less (the CPU's fused output layer's scratch).
     fn device_activation_floats(&self, batch: usize, seq_len: usize) -> f64 {
-        self.activation_floats(batch, seq_len)
+        self.activation_floats(batch, seq_len, 1)
     }
 
     /// Floats of the largest single activation buffer (a device binds each buffer whole): the

@@ -148,12 +148,12 @@ impl ModelSpec for TransformerConfig {
 
     /// `Acts`: per block its activations and their gradients (attention's log-sum-exp per row
     /// and head among them), then the embeddings, the final LayerNorm, the probabilities and
-    /// the scratch of attention's tiles and of the fused output layer (on one thread).
-    fn activation_floats(&self, batch: usize, seq_len: usize) -> f64 {
+    /// the scratch of attention's tiles and of the fused output layer.
+    fn activation_floats(&self, batch: usize, seq_len: usize, threads: usize) -> f64 {
         let (b, t, n) = (batch as f64, seq_len as f64, (batch * seq_len) as f64);
         let (v, c, m) = (self.vocab_size as f64, self.d_model as f64, self.mlp_size as f64);
         let block = 14.0 * n * c + 4.0 * n + 4.0 * n * m + b * self.n_heads as f64 * t;
-        let head = head::scratch_floats(1, batch * seq_len, self.d_model, self.vocab_size) as f64;
+        let head = head::scratch_floats(threads, batch * seq_len, self.d_model, self.vocab_size) as f64;
         let tiles = b * attention_tiled::scratch_floats(seq_len, self.d_model / self.n_heads) as f64;
         self.n_layers as f64 * block + 4.0 * n * c + 5.0 * n + n * v + tiles + head
     }
@@ -166,7 +166,7 @@ impl ModelSpec for TransformerConfig {
         let head = head::scratch_floats(1, batch * seq_len, self.d_model, self.vocab_size) as f64;
         let tiles = b * attention_tiled::scratch_floats(seq_len, self.d_model / self.n_heads) as f64;
         let lse = b * self.n_heads as f64 * t;
-        self.activation_floats(batch, seq_len) - head - tiles + maps + self.n_layers as f64 * (maps - lse)
+        self.activation_floats(batch, seq_len, 1) - head - tiles + maps + self.n_layers as f64 * (maps - lse)
     }
 
     /// The probabilities, or a block's attention maps (batch, heads, t, t) on the GPU (the CPU

@@ -109,7 +109,7 @@ impl Race {
             let c = self.model_config(l);
             let (b, t) = (self.train.batch_size.div_ceil(self.train.micro_batches), self.train.seq_len);
             match l.gpu {
-                None => 2 * c.store_bytes() + c.activation_bytes(b, t),
+                None => 2 * c.store_bytes() + c.activation_bytes(b, t, l.threads),
                 Some(_) => c.store_bytes(),
             }
         };

@@ -277,7 +277,7 @@ impl Run {
             peak_gflops: self.config.peak_gflops,
             store_bytes: model.config().store_bytes(),
             activation_bytes: match model.gpu() {
-                None => model.config().activation_bytes(t.batch_size.div_ceil(t.micro_batches), t.seq_len),
+                None => model.config().activation_bytes(t.batch_size.div_ceil(t.micro_batches), t.seq_len, threads),
                 Some(_) => model.config().device_activation_bytes(t.batch_size.div_ceil(t.micro_batches), t.seq_len),
             },
         };

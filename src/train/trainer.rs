@@ -192,7 +192,7 @@ impl Trainer {
         let what = format!("training on {rows} windows of {} tokens at a time", config.seq_len);
         match model.gpu() {
             None => {
-                let acts = model.config().activation_bytes(rows, config.seq_len);
+                let acts = model.config().activation_bytes(rows, config.seq_len, threads.count());
                 machine::ensure_memory(what, acts, "use a smaller --batch-size or --seq-len, or more --micro-batches")?
             }
             Some(gpu) => {
