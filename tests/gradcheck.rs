@@ -220,10 +220,15 @@ fn overwriting_backwards_ignore_what_was_there() {
     linear::backward_overwrite(&mut got, &mut dw2, &mut db2, &r, &x, &w, n, di, dout, Par::Seq);
     assert!(got.iter().zip(&want).all(|(a, b)| (a - b).abs() < 1e-6), "{got:?} vs {want:?}");
     assert!(dw2.iter().zip(&dw).all(|(a, b)| (a - 2.0 * b).abs() < 1e-5), "weight gradients still add");
+    // GELU's gradient buffer holds the forward's tanh u in between, whatever it held before.
     let (h, g) = (values(15, 40), values(16, 40));
     let (mut want, mut got) = (vec![0.0; 40], values(17, 40));
+    let (mut y, mut y_kept) = (vec![0.0; 40], vec![0.0; 40]);
+    gelu::forward(&mut y, &h, Par::Seq);
+    gelu::forward_keeping_tanh(&mut y_kept, &mut got, &h, Par::Seq);
+    assert_eq!(y_kept, y);
     gelu::backward(&mut want, &g, &h, Par::Seq);
-    gelu::backward_overwrite(&mut got, &g, &h, Par::Seq);
+    gelu::backward_from_tanh(&mut got, &g, &h, Par::Seq);
     assert_eq!(got, want);
 }
 

@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use sideways::data::{DataConfig, Dataset};
-use sideways::linalg::Threads;
+use sideways::linalg::{matmul, rows, rows_mut, Accum, Par, Threads};
 use sideways::model::ModelKind;
 use sideways::train::{TrainConfig, Trainer};
 
@@ -95,9 +95,17 @@ fn memory_estimates_match_what_is_allocated() {
         for count in [1, 3] {
             // faer's product kernel reserves a packing buffer per thread the first time a thread
             // multiplies (twice the L3 cache, mostly untouched virtual memory): a warm-up step on
-            // the same pool takes that out of the measurement.
+            // the same pool, and a product on every one of its threads (work stealing may leave
+            // a thread out of the step), take that out of the measurement.
             let threads = Threads::new(count).unwrap();
             Trainer::new(config.build(2).unwrap(), data.clone(), train, threads.clone()).unwrap().step();
+            threads.install(|_| {
+                rayon::broadcast(|_| {
+                    let (a, mut c) = (vec![1.0f32; 256 * 256], vec![0.0f32; 256 * 256]);
+                    let (a, c_view) = (rows(&a, 256, 256), rows_mut(&mut c, 256, 256));
+                    matmul(c_view, Accum::Replace, a, a, Par::Seq);
+                })
+            });
             let mut t = Trainer::new(config.build(1).unwrap(), data.clone(), train, threads).unwrap();
             let before = BYTES.load(Ordering::SeqCst);
             t.step();

@@ -16,7 +16,7 @@
 //! several micro-batches add up to those of their union), and each model zeroes its
 //! activation-gradient buffers at the start of its `backward` — except a buffer that exactly one
 //! layer writes, which that layer may overwrite instead (`linear::backward_overwrite`,
-//! `gelu::backward_overwrite`), sparing the model its zeroing: the Transformer's block-internal
+//! `gelu::backward_from_tanh`), sparing the model its zeroing: the Transformer's block-internal
 //! gradients, 22 MB of a standard step. Two kinds of buffer are not
 //! gradients and are simply overwritten: scratch space a layer uses internally, and the loss
 //! layer's probabilities, which its backward turns into dlogits in place — the first gradient of

@@ -451,7 +451,8 @@ impl Transformer {
             clock.lap(LAYER_NORM);
             linear::forward(&mut k.fc, &k.ln2, w.at(bp.w_fc), w.at(bp.b_fc), n, c, m, par);
             clock.lap(MLP_UP);
-            gelu::forward(&mut k.fc_gelu, &k.fc[..n * m], par);
+            // tanh u waits in dfc, the gradient buffer the backward pass overwrites.
+            gelu::forward_keeping_tanh(&mut k.fc_gelu, &mut a.dblocks[l].dfc, &k.fc[..n * m], par);
             clock.lap(GELU);
             linear::forward(&mut k.out, &k.fc_gelu, w.at(bp.w_proj), w.at(bp.b_proj), n, m, c, par);
             vecmath::add_assign(&mut k.out[..n * c], &k.resid_mid[..n * c]);
@@ -495,7 +496,7 @@ impl Transformer {
             let (dw, db) = pair_mut(g, bp.w_proj, bp.b_proj);
             linear::backward_overwrite(&mut d.dfc_gelu, dw, db, &a.dresid, &k.fc_gelu, w.at(bp.w_proj), n, m, c, par);
             clock.lap(MLP_DOWN);
-            gelu::backward_overwrite(&mut d.dfc, &d.dfc_gelu[..n * m], &k.fc[..n * m], par);
+            gelu::backward_from_tanh(&mut d.dfc, &d.dfc_gelu[..n * m], &k.fc[..n * m], par);
             clock.lap(GELU);
             let (dw, db) = pair_mut(g, bp.w_fc, bp.b_fc);
             linear::backward_overwrite(&mut d.dln2, dw, db, &d.dfc, &k.ln2, w.at(bp.w_fc), n, c, m, par);
