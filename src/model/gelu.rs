@@ -39,12 +39,9 @@ pub fn forward(out: &mut [f32], inp: &[f32], par: Par) {
 /// the input's gradient, unused until the backward pass overwrites it.
 pub fn forward_keeping_tanh(out: &mut [f32], tanh_out: &mut [f32], inp: &[f32], par: Par) {
     let n = inp.len();
-    for_each_row_block((Rows::new(&mut out[..n], 1), Rows::new(&mut tanh_out[..n], 1)), n, 64, par, &|a,
-                                                                                                      (
-        mut out,
-        mut th,
-    )| {
-        for ((o, t), &x) in out.iter_mut().zip(th.iter_mut()).zip(&inp[a..]) {
+    let blocks = (Rows::new(&mut out[..n], 1), Rows::new(&mut tanh_out[..n], 1));
+    for_each_row_block(blocks, n, 64, par, &|a, (mut out, mut kept)| {
+        for ((o, t), &x) in out.iter_mut().zip(kept.iter_mut()).zip(&inp[a..]) {
             *t = tanh_u(x);
             *o = 0.5 * x * (1.0 + *t);
         }

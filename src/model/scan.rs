@@ -54,7 +54,7 @@ enum Direction {
     Backward,
 }
 
-/// Rows per chunk on `par`: whole windows per thread when there are at least as many windows as
+/// Rows per chunk on `threads` threads: whole windows per thread when there are at least as many windows as
 /// threads, otherwise one chunk more than threads, cut inside the windows (see the module doc).
 pub fn chunk_rows(b: usize, t: usize, threads: usize) -> usize {
     let threads = threads.max(1);
