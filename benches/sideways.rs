@@ -222,6 +222,16 @@ mod kernels {
                     })
                 })
             });
+            // What the Transformer runs: tanh u kept from the forward in the gradient's buffer.
+            g.bench_function(format!("gelu_kept_tanh_tokens/{}t", th.count()), |bch| {
+                bch.iter(|| {
+                    th.install(|exec| {
+                        let par = exec.par;
+                        gelu::forward_keeping_tanh(&mut gl, &mut dh, &h, par);
+                        gelu::backward_from_tanh(&mut dh, &h, &h, par);
+                    })
+                })
+            });
         }
 
         // The RNN recurrence: 64 dependent steps of (32, 128) · (128, 128), forward and backward.
