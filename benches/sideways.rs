@@ -222,13 +222,14 @@ mod kernels {
                     })
                 })
             });
-            // What the Transformer runs: tanh u kept from the forward in the gradient's buffer.
+            // What the Transformer runs: tanh u kept from the forward in the gradient's buffer,
+            // and the bias of the product before added as the input is read.
             g.bench_function(format!("gelu_kept_tanh_tokens/{}t", th.count()), |bch| {
                 bch.iter(|| {
                     th.install(|exec| {
                         let par = exec.par;
-                        gelu::forward_keeping_tanh(&mut gl, &mut dh, &h, par);
-                        gelu::backward_from_tanh(&mut dh, &h, &h, par);
+                        gelu::forward_keeping_tanh(&mut gl, &mut dh, &h, &h[..m], par);
+                        gelu::backward_from_tanh(&mut dh, &h, &h, &h[..m], par);
                     })
                 })
             });

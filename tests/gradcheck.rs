@@ -5,7 +5,7 @@ mod common;
 
 use common::{check_close, numeric_grad, project, to_f64, values};
 use sideways::embed::embedding;
-use sideways::linalg::{Exec, Par};
+use sideways::linalg::{Exec, Par, Threads};
 use sideways::model::{
     attention, attention_tiled, gelu, layernorm, linear, position, rnn_cell, softmax_ce, Buffer, MinGruConfig,
     ModelConfig, RnnConfig, TransformerConfig,
@@ -220,16 +220,22 @@ fn overwriting_backwards_ignore_what_was_there() {
     linear::backward_overwrite(&mut got, &mut dw2, &mut db2, &r, &x, &w, n, di, dout, Par::Seq);
     assert!(got.iter().zip(&want).all(|(a, b)| (a - b).abs() < 1e-6), "{got:?} vs {want:?}");
     assert!(dw2.iter().zip(&dw).all(|(a, b)| (a - 2.0 * b).abs() < 1e-5), "weight gradients still add");
-    // GELU's gradient buffer holds the forward's tanh u in between, whatever it held before.
-    let (h, g) = (values(15, 40), values(16, 40));
-    let (mut want, mut got) = (vec![0.0; 40], values(17, 40));
-    let (mut y, mut y_kept) = (vec![0.0; 40], vec![0.0; 40]);
-    gelu::forward(&mut y, &h, Par::Seq);
-    gelu::forward_keeping_tanh(&mut y_kept, &mut got, &h, Par::Seq);
-    assert_eq!(y_kept, y);
-    gelu::backward(&mut want, &g, &h, Par::Seq);
-    gelu::backward_from_tanh(&mut got, &g, &h, Par::Seq);
-    assert_eq!(got, want);
+    // GELU's gradient buffer holds the forward's tanh u in between, whatever it held before;
+    // the kept-tanh pair adds the bias of the product before as it reads, on any thread count.
+    let (h, bias, g) = (values(15, 40), values(18, 8), values(16, 40));
+    let biased: Vec<f32> = h.iter().enumerate().map(|(i, x)| x + bias[i % 8]).collect();
+    let (mut want, mut y) = (vec![0.0; 40], vec![0.0; 40]);
+    gelu::forward(&mut y, &biased, Par::Seq);
+    gelu::backward(&mut want, &g, &biased, Par::Seq);
+    for threads in [1, 2, 3] {
+        let (mut got, mut y_kept) = (values(17, 40), vec![0.0; 40]);
+        Threads::new(threads).unwrap().install(|e| {
+            gelu::forward_keeping_tanh(&mut y_kept, &mut got, &h, &bias, e.par);
+            gelu::backward_from_tanh(&mut got, &g, &h, &bias, e.par);
+        });
+        assert_eq!(y_kept, y, "{threads} threads");
+        assert_eq!(got, want, "{threads} threads");
+    }
 }
 
 /// For each tensor, the directional derivative along three random directions restricted to it.

@@ -11,9 +11,39 @@ use crate::linalg::{for_each_row_block, matmul, rows, rows_mut, vecmath, Accum, 
 /// out = inp · w + b.
 #[allow(clippy::too_many_arguments)]
 pub fn forward(out: &mut [f32], inp: &[f32], w: &[f32], b: &[f32], n: usize, d_in: usize, d_out: usize, par: Par) {
-    for row in out[..n * d_out].chunks_exact_mut(d_out) {
-        row.copy_from_slice(b);
-    }
+    for_each_row_block(Rows::new(&mut out[..n * d_out], d_out), n, 1, par, &|_, mut out| {
+        out.chunks_exact_mut(d_out).for_each(|row| row.copy_from_slice(b));
+    });
+    matmul(rows_mut(out, n, d_out), Accum::Add, rows(inp, n, d_in), rows(w, d_in, d_out), par);
+}
+
+/// out = inp · w, the bias left to the layer that reads `out` next (the Transformer's GELU adds
+/// it as it reads): no copy of the bias into every row, and a product that stores without
+/// reading what was there.
+pub fn forward_without_bias(out: &mut [f32], inp: &[f32], w: &[f32], n: usize, d_in: usize, d_out: usize, par: Par) {
+    matmul(rows_mut(out, n, d_out), Accum::Replace, rows(inp, n, d_in), rows(w, d_in, d_out), par);
+}
+
+/// out = residual + inp · w + b: a layer whose output joins the residual stream. The sum starts
+/// as residual + b, in the pass that would otherwise only copy the bias, and the product adds
+/// onto it.
+#[allow(clippy::too_many_arguments)]
+pub fn forward_residual(
+    out: &mut [f32],
+    residual: &[f32],
+    inp: &[f32],
+    w: &[f32],
+    b: &[f32],
+    n: usize,
+    d_in: usize,
+    d_out: usize,
+    par: Par,
+) {
+    for_each_row_block(Rows::new(&mut out[..n * d_out], d_out), n, 1, par, &|r0, mut out| {
+        for (row, res) in out.chunks_exact_mut(d_out).zip(residual[r0 * d_out..].chunks_exact(d_out)) {
+            row.iter_mut().zip(res).zip(b).for_each(|((o, &r), &b)| *o = r + b);
+        }
+    });
     matmul(rows_mut(out, n, d_out), Accum::Add, rows(inp, n, d_in), rows(w, d_in, d_out), par);
 }
 

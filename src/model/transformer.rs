@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::embed::embedding;
 use crate::error::{Error, Result};
-use crate::linalg::{vecmath, zero, Exec, Par};
+use crate::linalg::{zero, Exec, Par};
 use crate::rng::Rng;
 
 use super::profile::{LayerClock, LayerTime, Pass, CLEAR_GRADIENTS, EMBEDDING_LAYER, HEAD_AND_LOSS, OUTPUT_LAYER};
@@ -434,8 +434,7 @@ impl Transformer {
             clock.lap(QKV);
             attention_tiled::forward(&mut k.atty, &mut k.att, &mut a.datt, &k.qkv, b, t, c, nh, par);
             clock.lap(ATTENTION);
-            linear::forward(&mut k.resid_mid, &k.atty, w.at(bp.w_o), w.at(bp.b_o), n, c, c, par);
-            vecmath::add_assign(&mut k.resid_mid[..n * c], &x[..n * c]);
+            linear::forward_residual(&mut k.resid_mid, x, &k.atty, w.at(bp.w_o), w.at(bp.b_o), n, c, c, par);
             clock.lap(ATTENTION_OUT);
             layernorm::forward(
                 &mut k.ln2,
@@ -449,13 +448,23 @@ impl Transformer {
                 par,
             );
             clock.lap(LAYER_NORM);
-            linear::forward(&mut k.fc, &k.ln2, w.at(bp.w_fc), w.at(bp.b_fc), n, c, m, par);
+            // fc holds ln2 · W_fc without its bias: GELU adds b_fc as it reads.
+            linear::forward_without_bias(&mut k.fc, &k.ln2, w.at(bp.w_fc), n, c, m, par);
             clock.lap(MLP_UP);
             // tanh u waits in dfc, the gradient buffer the backward pass overwrites.
-            gelu::forward_keeping_tanh(&mut k.fc_gelu, &mut a.dblocks[l].dfc, &k.fc[..n * m], par);
+            gelu::forward_keeping_tanh(&mut k.fc_gelu, &mut a.dblocks[l].dfc, &k.fc[..n * m], w.at(bp.b_fc), par);
             clock.lap(GELU);
-            linear::forward(&mut k.out, &k.fc_gelu, w.at(bp.w_proj), w.at(bp.b_proj), n, m, c, par);
-            vecmath::add_assign(&mut k.out[..n * c], &k.resid_mid[..n * c]);
+            linear::forward_residual(
+                &mut k.out,
+                &k.resid_mid,
+                &k.fc_gelu,
+                w.at(bp.w_proj),
+                w.at(bp.b_proj),
+                n,
+                m,
+                c,
+                par,
+            );
             clock.lap(MLP_DOWN);
         }
         let x = a.blocks.last().map_or(&a.encoded, |k| &k.out);
@@ -496,7 +505,7 @@ impl Transformer {
             let (dw, db) = pair_mut(g, bp.w_proj, bp.b_proj);
             linear::backward_overwrite(&mut d.dfc_gelu, dw, db, &a.dresid, &k.fc_gelu, w.at(bp.w_proj), n, m, c, par);
             clock.lap(MLP_DOWN);
-            gelu::backward_from_tanh(&mut d.dfc, &d.dfc_gelu[..n * m], &k.fc[..n * m], par);
+            gelu::backward_from_tanh(&mut d.dfc, &d.dfc_gelu[..n * m], &k.fc[..n * m], w.at(bp.b_fc), par);
             clock.lap(GELU);
             let (dw, db) = pair_mut(g, bp.w_fc, bp.b_fc);
             linear::backward_overwrite(&mut d.dln2, dw, db, &d.dfc, &k.ln2, w.at(bp.w_fc), n, c, m, par);
