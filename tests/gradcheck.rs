@@ -298,6 +298,16 @@ fn whole_transformer_model() {
     check_whole_model(ModelConfig::Transformer(config), 2, 5);
 }
 
+/// A window longer than one attention tile trains with the tiled kernels (shorter ones keep
+/// their weights and use the reference, as above).
+#[test]
+fn whole_transformer_model_on_a_window_longer_than_a_tile() {
+    let t = attention_tiled::TILE + 3;
+    let config =
+        TransformerConfig { vocab_size: 11, d_model: 8, n_heads: 2, n_layers: 2, context_len: t, mlp_size: 12 };
+    check_whole_model(ModelConfig::Transformer(config), 1, t);
+}
+
 /// Two layers of different input widths (the embedding's 5, then the states' 6).
 #[test]
 fn whole_mingru_model() {

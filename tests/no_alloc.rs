@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use sideways::data::{DataConfig, Dataset};
 use sideways::linalg::{matmul, rows, rows_mut, Accum, Par, Threads};
-use sideways::model::ModelKind;
+use sideways::model::{attention_tiled, ModelConfig, ModelKind, SizeOverrides};
 use sideways::train::{TrainConfig, Trainer};
 
 struct Counting;
@@ -80,8 +80,14 @@ fn training_steps_do_not_allocate() {
 fn memory_estimates_match_what_is_allocated() {
     let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let data = Arc::new(Dataset::new(&common::small_corpus(40_000), DataConfig::default()).unwrap());
-    for kind in ModelKind::all() {
-        let config = kind.standard(data.vocab.len());
+    // The standard window, and for the Transformer one longer than an attention tile as well
+    // (short windows keep their attention weights, long ones their log-sum-exps and tiles).
+    let long = 2 * attention_tiled::TILE;
+    let transformer =
+        ModelConfig::new("transformer".parse().unwrap(), data.vocab.len(), &SizeOverrides::default(), long);
+    let standard = ModelKind::all().map(|kind| (kind.standard(data.vocab.len()), 8, 64));
+    for (config, batch, seq) in standard.chain([(transformer, 2, long)]) {
+        let kind = format!("{} at T = {seq}", config.kind());
         let before = BYTES.load(Ordering::SeqCst);
         let model = config.build(1).unwrap();
         let store = (BYTES.load(Ordering::SeqCst) - before) as f64;
@@ -89,7 +95,7 @@ fn memory_estimates_match_what_is_allocated() {
         let est_store = config.store_bytes() as f64;
         eprintln!("{kind}: store {store} vs {est_store} estimated");
         assert!((0.98..1.1).contains(&(store / est_store)), "{kind}: store {store} bytes, estimated {est_store}");
-        let train = TrainConfig { batch_size: 8, ..TrainConfig::default() };
+        let train = TrainConfig { batch_size: batch, seq_len: seq, ..TrainConfig::default() };
         // On 3 threads the fused output layer keeps a block of logits and a dW partial per thread,
         // and the minGRU's scan a summary per chunk: the estimate must follow the threads.
         for count in [1, 3] {
@@ -110,7 +116,7 @@ fn memory_estimates_match_what_is_allocated() {
             let before = BYTES.load(Ordering::SeqCst);
             t.step();
             let acts = (BYTES.load(Ordering::SeqCst) - before) as f64;
-            let est_acts = config.activation_bytes(8, 64, count) as f64;
+            let est_acts = config.activation_bytes(batch, seq, count) as f64;
             eprintln!("{kind} on {count} threads: activations {acts} vs {est_acts} estimated");
             assert!(
                 (0.98..1.1).contains(&(acts / est_acts)),

@@ -11,7 +11,9 @@
 //!     dS_ij = A_ij·(dA_ij − Σ_k A_ik·dA_ik) / √hd   (softmax backward, scaled)
 //!     dq += dS·k,  dk += dSᵀ·q
 //! All positions of a window are computed together, in a few products. Batch rows are
-//! independent, so each thread takes a block of them.
+//! independent, so each thread takes a block of them. The Transformer trains with this on
+//! windows of one attention tile or less (the tiled kernels of `attention_tiled` would only
+//! rebuild these weights in their backward), and with the tiled kernels on longer ones.
 
 use crate::linalg::{for_each_row_block, matmul, rows, rows_mut, strided, strided_mut, Accum, Par, Rows};
 

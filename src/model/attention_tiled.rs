@@ -1,6 +1,7 @@
 //! Causal self-attention fused and tiled, the way FlashAttention (Dao et al. 2022) does it on a
 //! GPU, here on a CPU core: the (t, t) weights of a head are never stored. [`attention`]
-//! (super::attention) is the reference it is tested against; the Transformer trains with this.
+//! (super::attention) is the reference it is tested against; the Transformer trains with this
+//! on windows longer than one [`TILE`], and with the reference on shorter ones.
 //!
 //! Forward, per (batch row, head), for each block of [`TILE`] queries and each block of keys at
 //! or before it (blocks above the diagonal are skipped: the causal mask makes them zero):
