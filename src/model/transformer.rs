@@ -31,8 +31,8 @@ const MLP_DOWN: &str = "MLP down + residual";
 /// Whether windows of `t` keep their (t, t) attention weights and train with the reference
 /// kernels (`attention`) instead of the tiled ones. A window of at most one tile gains nothing
 /// from tiling, no tile lies wholly above the diagonal, and the tiled backward would rebuild
-/// the weights the reference keeps: the reference is 15% faster at T = 16 and 64 (criterion).
-/// Longer windows tile, so that memory grows with t, not t².
+/// the weights the reference keeps: the reference takes 16–19% less time at T = 16 and 64
+/// (criterion). Longer windows tile, so that memory grows with t, not t².
 fn keeps_weights(t: usize) -> bool {
     t <= attention_tiled::TILE
 }
