@@ -1,4 +1,5 @@
-//! Vector maths written so that the compiler turns each loop into SIMD code.
+//! Vector maths written so that the compiler turns each loop into SIMD code (and, for the
+//! softmax's exponentials, AVX-512 intrinsics where the target has them).
 //!
 //! `f32::exp` and `f32::tanh` are scalar library calls; the softmax over a 4096-word vocabulary
 //! and the GELU of the Transformer call them millions of times per step. [`exp`] is the classic
@@ -8,27 +9,32 @@
 
 const LANES: usize = 16;
 
+/// [`exp`]'s constants, shared with its 16-lane form (`avx512::exp`) so that the two cannot
+/// drift apart: the clamp, ln 2 split in two for an exact range reduction, the polynomial's
+/// coefficients (highest degree first), and the shift that moves n into the mantissa's bits.
+const EXP_RANGE: (f32, f32) = (-87.0, 88.0);
+const LN2_HI: f32 = 0.693_359_4;
+const LN2_LO: f32 = -2.121_944_4e-4;
+const EXP_POLY: [f32; 6] = [1.987_569_2e-4, 1.398_2e-3, 8.333_452e-3, 4.166_579_6e-2, 1.666_666_5e-1, 0.5];
+const EXP_SHIFT: f32 = 127.0 + 12_582_912.0;
+const EXP_SHIFT_BITS: u32 = 0x4B40_0000;
+
 /// e^x, accurate to about 2e-7 relative; clamped to e^-87 (about 1.6e-38, not 0) below -87 and to
 /// e^88 above 88.
 #[inline(always)]
 pub fn exp(x: f32) -> f32 {
-    const LOG2E: f32 = std::f32::consts::LOG2_E;
-    const LN2_HI: f32 = 0.693_359_4;
-    const LN2_LO: f32 = -2.121_944_4e-4;
-    let x = x.clamp(-87.0, 88.0);
-    let n = (x * LOG2E).round_ties_even();
+    let x = x.clamp(EXP_RANGE.0, EXP_RANGE.1);
+    let n = (x * std::f32::consts::LOG2_E).round_ties_even();
     let r = x - n * LN2_HI - n * LN2_LO;
-    let mut p = 1.987_569_2e-4f32;
-    p = p * r + 1.398_2e-3;
-    p = p * r + 8.333_452e-3;
-    p = p * r + 4.166_579_6e-2;
-    p = p * r + 1.666_666_5e-1;
-    p = p * r + 0.5;
+    let mut p = EXP_POLY[0];
+    for c in &EXP_POLY[1..] {
+        p = p * r + c;
+    }
     let er = p * r * r + r + 1.0;
     // 2^n built from bits. n is an integer in [-126, 127]; adding 1.5·2^23 moves it into the low
     // mantissa bits, which stays in SIMD registers (a plain `n as i32` saturates, and that
     // check makes the compiler fall back to scalar code).
-    let biased = (n + (127.0 + 12_582_912.0)).to_bits() - 0x4B40_0000;
+    let biased = (n + EXP_SHIFT).to_bits() - EXP_SHIFT_BITS;
     let scale = f32::from_bits(biased << 23);
     er * scale
 }
@@ -160,7 +166,7 @@ pub fn exp_sum(row: &mut [f32], m: f32) -> f32 {
 mod avx512 {
     use std::arch::x86_64::*;
 
-    use super::LANES;
+    use super::{EXP_POLY, EXP_RANGE, EXP_SHIFT, EXP_SHIFT_BITS, LANES, LN2_HI, LN2_LO};
 
     /// 16 floats from a chunk of exactly 16.
     #[target_feature(enable = "avx512f")]
@@ -203,17 +209,17 @@ mod avx512 {
     #[target_feature(enable = "avx512f")]
     fn exp(x: __m512) -> __m512 {
         let c = _mm512_set1_ps;
-        let x = _mm512_max_ps(_mm512_min_ps(x, c(88.0)), c(-87.0));
+        let x = _mm512_max_ps(_mm512_min_ps(x, c(EXP_RANGE.1)), c(EXP_RANGE.0));
         let log2e = c(std::f32::consts::LOG2_E);
         let n = _mm512_roundscale_ps::<{ _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC }>(_mm512_mul_ps(x, log2e));
-        let r = _mm512_sub_ps(_mm512_sub_ps(x, _mm512_mul_ps(n, c(0.693_359_4))), _mm512_mul_ps(n, c(-2.121_944_4e-4)));
-        let mut p = c(1.987_569_2e-4);
-        for k in [1.398_2e-3, 8.333_452e-3, 4.166_579_6e-2, 1.666_666_5e-1, 0.5] {
+        let r = _mm512_sub_ps(_mm512_sub_ps(x, _mm512_mul_ps(n, c(LN2_HI))), _mm512_mul_ps(n, c(LN2_LO)));
+        let mut p = c(EXP_POLY[0]);
+        for &k in &EXP_POLY[1..] {
             p = _mm512_add_ps(_mm512_mul_ps(p, r), c(k));
         }
         let er = _mm512_add_ps(_mm512_add_ps(_mm512_mul_ps(_mm512_mul_ps(p, r), r), r), c(1.0));
-        let n_bits = _mm512_castps_si512(_mm512_add_ps(n, c(127.0 + 12_582_912.0)));
-        let biased = _mm512_sub_epi32(n_bits, _mm512_set1_epi32(0x4B40_0000));
+        let n_bits = _mm512_castps_si512(_mm512_add_ps(n, c(EXP_SHIFT)));
+        let biased = _mm512_sub_epi32(n_bits, _mm512_set1_epi32(EXP_SHIFT_BITS as i32));
         _mm512_mul_ps(er, _mm512_castsi512_ps(_mm512_slli_epi32::<23>(biased)))
     }
 }
