@@ -160,6 +160,31 @@ mod kernels {
             });
         }
 
+        // A weight gradient, xᵀ·dy summed over the batch's 2048 rows (the MLP's first layer,
+        // 128 → 512): `matmul` takes this layout in slices of k; faer in one product beside it.
+        let dy = values(n * m, 15);
+        let mut dwm = vec![0.0; d * m];
+        let naive = matmul_naive(rows(&x, n, d).transpose().subrows(0, 4), rows(&dy, n, m));
+        matmul(rows_mut(&mut dwm, d, m), Accum::Replace, rows(&x, n, d).transpose(), rows(&dy, n, m), Par::Seq);
+        assert!(dwm[..4 * m].iter().zip(&naive).all(|(a, b)| (a - b).abs() < 1e-2));
+        g.throughput(Throughput::Elements((2 * n * d * m) as u64));
+        for th in threads() {
+            g.bench_function(format!("weight_gradient_flops/{}t", th.count()), |bch| {
+                bch.iter(|| {
+                    th.install(|exec| {
+                        let (x, dy) = (rows(&x, n, d).transpose(), rows(&dy, n, m));
+                        matmul(rows_mut(&mut dwm, d, m), Accum::Add, x, dy, exec.par)
+                    })
+                })
+            });
+        }
+        g.bench_function("weight_gradient_faer_whole_flops/1t", |bch| {
+            bch.iter(|| {
+                let (x, dy) = (rows(&x, n, d).transpose(), rows(&dy, n, m));
+                faer::linalg::matmul::matmul(rows_mut(&mut dwm, d, m), Accum::Add, x, dy, 1.0, Par::Seq)
+            })
+        });
+
         // Attention, forward and backward: the tiled kernel the Transformer trains with against
         // the reference that stores every (t, t) map, at the standard window and at 1024.
         for (ab, at) in [(4 * b, t / 4), (b, t), (2, 1024)] {

@@ -44,20 +44,52 @@ const MIN_PARALLEL_WORK: usize = 1 << 18;
 pub fn matmul(dst: MatMut<'_, f32>, accum: Accum, lhs: MatRef<'_, f32>, rhs: MatRef<'_, f32>, par: Par) {
     let (m, n, k) = (dst.nrows(), dst.ncols(), lhs.ncols());
     if par.degree() <= 1 || m * n * k < MIN_PARALLEL_WORK {
-        faer::linalg::matmul::matmul(dst, accum, lhs, rhs, 1.0f32, Par::Seq);
+        product(dst, accum, lhs, rhs);
         return;
     }
     // Each thread owns a block of the output's rows (or columns), cut off before it starts.
     if m >= n {
         for_each_part(dst, m, 16, par, &split_rows, &|a, block: MatMut<'_, f32>| {
             let rows = block.nrows();
-            faer::linalg::matmul::matmul(block, accum, lhs.subrows(a, rows), rhs, 1.0f32, Par::Seq);
+            product(block, accum, lhs.subrows(a, rows), rhs);
         });
     } else {
         for_each_part(dst, n, 16, par, &split_cols, &|a, block: MatMut<'_, f32>| {
             let cols = block.ncols();
-            faer::linalg::matmul::matmul(block, accum, lhs, rhs.subcols(a, cols), 1.0f32, Par::Seq);
+            product(block, accum, lhs, rhs.subcols(a, cols));
         });
+    }
+}
+
+/// Slice of the inner dimension [`product`] takes at a time when the left factor is stored
+/// column by column.
+const K_SLICE: usize = 256;
+
+/// faer's sequential product, with one exception. A left factor stored column by column with a
+/// long inner dimension — xᵀ in a weight gradient xᵀ·dy, whose k is the batch's 2,048 rows —
+/// runs faster as a sum of products over slices of [`K_SLICE`] rows of x than as one product:
+/// faer's own blocking of k suits that layout less. Measured on one thread of an AMD EPYC (Zen 3)
+/// at the standard step's shapes, faer alone against slices of 256: (128 × 2048)·(2048 × 384)
+/// 70 → 81 GFLOP/s, (512 × 2048)·(2048 × 128) 65 → 76, (128 × 2048)·(2048 × 4096) 57 → 67.
+/// Products of a row-major left factor gain nothing from slicing (2–10% slower), so they are
+/// left whole.
+fn product(mut dst: MatMut<'_, f32>, accum: Accum, lhs: MatRef<'_, f32>, rhs: MatRef<'_, f32>) {
+    let k = lhs.ncols();
+    if lhs.row_stride() != 1 || k <= K_SLICE {
+        faer::linalg::matmul::matmul(dst, accum, lhs, rhs, 1.0f32, Par::Seq);
+        return;
+    }
+    for start in (0..k).step_by(K_SLICE) {
+        let width = K_SLICE.min(k - start);
+        let accum = if start == 0 { accum } else { Accum::Add };
+        faer::linalg::matmul::matmul(
+            dst.as_mut(),
+            accum,
+            lhs.subcols(start, width),
+            rhs.subrows(start, width),
+            1.0f32,
+            Par::Seq,
+        );
     }
 }
 
@@ -118,6 +150,33 @@ mod tests {
                 });
                 let worst = out.iter().zip(&expect).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max);
                 assert!(worst < 1e-3 * (k as f32).sqrt(), "{m}x{k}x{n} threads {threads}: {worst}");
+            }
+        }
+    }
+
+    /// A weight gradient's shape, xᵀ·dy with x stored by rows: the product runs in slices of
+    /// k, the first slice honouring `accum` and the rest adding. k = 600 leaves a short last
+    /// slice; k = K_SLICE is one product.
+    #[test]
+    fn column_major_left_factor_sliced_over_k_matches_naive() {
+        let mut rng = Rng::new(5);
+        for &(m, k, n) in &[(13, 600, 40), (128, K_SLICE, 9), (70, 2 * K_SLICE + 1, 300)] {
+            let (mut x, mut dy) = (vec![0.0; k * m], vec![0.0; k * n]);
+            rng.fill_normal(&mut x, 1.0);
+            rng.fill_normal(&mut dy, 1.0);
+            let product = matmul_naive(rows(&x, k, m).transpose(), rows(&dy, k, n));
+            for (accum, start) in [(Accum::Replace, 7.0), (Accum::Add, 0.5)] {
+                let expect: Vec<f32> =
+                    product.iter().map(|p| if accum == Accum::Add { p + start } else { *p }).collect();
+                for threads in [1, 2, 3] {
+                    let t = Threads::new(threads).unwrap();
+                    let mut out = vec![start; m * n];
+                    t.install(|e| {
+                        matmul(rows_mut(&mut out, m, n), accum, rows(&x, k, m).transpose(), rows(&dy, k, n), e.par)
+                    });
+                    let worst = out.iter().zip(&expect).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max);
+                    assert!(worst < 1e-3 * (k as f32).sqrt(), "{m}x{k}x{n} {accum:?} threads {threads}: {worst}");
+                }
             }
         }
     }
