@@ -186,13 +186,14 @@ mod kernels {
         });
 
         // Attention, forward and backward: the tiled kernel the Transformer trains with against
-        // the reference that stores every (t, t) map, at the standard window and at 1024.
-        for (ab, at) in [(4 * b, t / 4), (b, t), (2, 1024)] {
+        // the reference that stores every (t, t) map, at the standard window and at 1024, and
+        // one window of 1024 alone (on two threads the tiled kernel splits it by heads).
+        for (ab, at) in [(4 * b, t / 4), (b, t), (2, 1024), (1, 1024)] {
             let an = ab * at;
             let qkv = values(an * 3 * d, 13);
             let dout = values(an * d, 14);
             let (mut y, mut lse, mut dqkv) = (vec![0.0; an * d], vec![0.0; ab * nh * at], vec![0.0; an * 3 * d]);
-            let mut tiles = vec![0.0; ab * attention_tiled::scratch_floats(at, d / nh)];
+            let mut tiles = vec![0.0; ab * nh * attention_tiled::scratch_floats(at, d / nh)];
             let (mut want, mut att) = (vec![0.0; an * d], vec![0.0; ab * nh * at * at]);
             attention::forward(&mut want, &mut att, &qkv, ab, at, d, nh, Par::Seq);
             attention_tiled::forward(&mut y, &mut lse, &mut tiles, &qkv, ab, at, d, nh, Par::Seq);
@@ -200,7 +201,7 @@ mod kernels {
             let mut scratch = vec![0.0; ab * at * at];
             g.throughput(Throughput::Elements(an as u64));
             for th in threads() {
-                g.bench_function(format!("attention_tiled_tokens/t{at}/{}t", th.count()), |bch| {
+                g.bench_function(format!("attention_tiled_tokens/{ab}x{at}/{}t", th.count()), |bch| {
                     bch.iter(|| {
                         th.install(|exec| {
                             let par = exec.par;
@@ -209,7 +210,7 @@ mod kernels {
                         })
                     })
                 });
-                g.bench_function(format!("attention_reference_tokens/t{at}/{}t", th.count()), |bch| {
+                g.bench_function(format!("attention_reference_tokens/{ab}x{at}/{}t", th.count()), |bch| {
                     bch.iter(|| {
                         th.install(|exec| {
                             let par = exec.par;

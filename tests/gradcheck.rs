@@ -116,7 +116,7 @@ fn tiled_causal_attention_layer() {
     let (b, t, c, nh) = (1, 2 * attention_tiled::TILE + 3, 4, 2);
     let qkv = values(14, b * t * 3 * c);
     let r = values(15, b * t * c);
-    let scratch = || vec![0.0; b * attention_tiled::scratch_floats(t, c / nh)];
+    let scratch = || vec![0.0; b * nh * attention_tiled::scratch_floats(t, c / nh)];
     let run = |qkv: &[f32]| {
         let (mut out, mut lse) = (vec![0.0; b * t * c], vec![0.0; b * nh * t]);
         attention_tiled::forward(&mut out, &mut lse, &mut scratch(), qkv, b, t, c, nh, Par::Seq);

@@ -16,8 +16,9 @@
 //! several micro-batches add up to those of their union), and each model zeroes its
 //! activation-gradient buffers at the start of its `backward` — except a buffer that exactly one
 //! layer writes, which that layer may overwrite instead (`linear::backward_overwrite`,
-//! `gelu::backward_from_tanh`), sparing the model its zeroing: the Transformer's block-internal
-//! gradients, 22 MB of a standard step. Two kinds of buffer are not
+//! `gelu::backward_from_tanh`, `attention_tiled::backward`), sparing the model its zeroing: the
+//! Transformer's block-internal gradients, 22 MB of a standard step (and dqkv's 6 MB on windows
+//! longer than a tile). Two kinds of buffer are not
 //! gradients and are simply overwritten: scratch space a layer uses internally, and the loss
 //! layer's probabilities, which its backward turns into dlogits in place — the first gradient of
 //! every backward pass.

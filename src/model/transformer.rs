@@ -44,11 +44,11 @@ fn attention_record_floats(config: &TransformerConfig, batch: usize, seq: usize,
 }
 
 /// Floats of attention's scratch for `batch` windows of `seq`: the reference backward's
-/// (t, t) per window, or the tiled kernels' tiles per window.
+/// (t, t) per window, or the tiled kernels' tiles and planes per (window, head).
 fn attention_scratch_floats(config: &TransformerConfig, batch: usize, seq: usize) -> usize {
     match keeps_weights(seq) {
         true => batch * seq * seq,
-        false => batch * attention_tiled::scratch_floats(seq, config.d_model / config.n_heads),
+        false => batch * config.n_heads * attention_tiled::scratch_floats(seq, config.d_model / config.n_heads),
     }
 }
 
@@ -510,8 +510,11 @@ impl Transformer {
         clock.start(Pass::Backward);
         zero(&mut a.dresid[..n * c], par);
         zero(&mut a.dlnf[..n * c], par);
-        for d in &mut a.dblocks {
-            zero(&mut d.dqkv[..n * 3 * c], par);
+        // The reference attention adds its gradient into dqkv; the tiled one overwrites it.
+        if keeps_weights(a.seq) {
+            for d in &mut a.dblocks {
+                zero(&mut d.dqkv[..n * 3 * c], par);
+            }
         }
         clock.lap(CLEAR_GRADIENTS);
     }
