@@ -350,7 +350,7 @@ struct Acts {
     dresid: Vec<f32>, // (b, t, c) the residual stream, from the top block down to the embeddings
     dlnf: Vec<f32>,   // (b, t, c)
     dblocks: Vec<BlockGrads>,
-    datt: Vec<f32>, // attention's scratch: (b, t, t) weights' gradients, or tiles per batch row
+    datt: Vec<f32>, // attention's scratch: (b, t, t) weights' gradients, or tiles and planes per (b, head)
     probs_consumed: bool,
     /// The fused output layer's blocks of logits and per-thread partials (`head::train`).
     head_scratch: Vec<f32>,
@@ -502,7 +502,8 @@ impl Transformer {
 
     /// Start a backward pass: the activation gradients that several layers add into to zero.
     /// A block's dln1, datty, dln2, dfc and dfc_gelu each have one writer, which overwrites them
-    /// (`*_overwrite`), so they are not cleared: 22 MB of the 31 MB a standard step would clear.
+    /// (`*_overwrite`), so they are not cleared: 22 MB of the 31 MB a standard step would clear;
+    /// nor is dqkv on windows longer than a tile, which the tiled attention writes over.
     fn clear_gradients(&mut self, par: Par) {
         let c = self.config.d_model;
         let n = self.acts.batch * self.acts.seq;
