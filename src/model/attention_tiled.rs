@@ -101,7 +101,7 @@ pub fn forward(
             }
         }
     });
-    gather_heads(out, scratch, 1, b, t, c, hd, par);
+    gather_heads(out, scratch, 1, b, t, c, n_heads, par);
 }
 
 /// dqkv (b, t, 3c) = the gradient from dout (b, t, c), given the forward's `out` and `lse`:
@@ -170,15 +170,25 @@ pub fn backward(
             }
         }
     });
-    gather_heads(dqkv, scratch, 3, b, t, c, hd, par);
+    gather_heads(dqkv, scratch, 3, b, t, c, n_heads, par);
 }
 
 /// Put each (batch row, head) unit's `n_planes` contiguous (t, hd) planes, which start at
 /// `u · per` in `units` for unit `u`, into the (b·t, n_planes·c) rows of `dst`: plane `p` of head
 /// `h` becomes columns `p·c + h·hd ..` (the layout of qkv, whose planes are q, k and v).
 #[allow(clippy::too_many_arguments)]
-fn gather_heads(dst: &mut [f32], units: &[f32], n_planes: usize, b: usize, t: usize, c: usize, hd: usize, par: Par) {
-    let (width, n_heads, per) = (n_planes * c, c / hd, scratch_floats(t, hd));
+fn gather_heads(
+    dst: &mut [f32],
+    units: &[f32],
+    n_planes: usize,
+    b: usize,
+    t: usize,
+    c: usize,
+    n_heads: usize,
+    par: Par,
+) {
+    let (width, hd) = (n_planes * c, c / n_heads);
+    let per = scratch_floats(t, hd);
     for_each_row_block(Rows::new(&mut dst[..b * t * width], width), b * t, 1, par, &|r0, mut dst| {
         for (r, row) in (r0..).zip(dst.chunks_exact_mut(width)) {
             let (bi, i) = (r / t, r % t);
