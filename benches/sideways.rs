@@ -335,6 +335,46 @@ mod word2vec {
             });
         }
         g.finish();
+        kernels(c);
+    }
+
+    /// The inner loop's two kernels at its shapes (d = 100; one context word against the centre
+    /// word and 5 noise words; a noise word's row plus the 10 context rows of a full window),
+    /// each against the one-row-at-a-time form it replaced, after checking both give the same
+    /// bits.
+    fn kernels(c: &mut Criterion) {
+        use sideways::linalg::vecmath::{axpy, axpys, dot, dots};
+        let d = 100;
+        let vals = |n: usize, seed| {
+            let mut v = vec![0.0; n];
+            Rng::new(seed).fill_normal(&mut v, 0.5);
+            v
+        };
+        let (h, rows, coeffs) = (vals(d, 1), vals(10 * d, 2), vals(10, 3));
+        let row = |k: usize| &rows[k * d..(k + 1) * d];
+        let one_by_one = || std::array::from_fn::<f32, 6, _>(|k| dot(&h, row(k)));
+        let by_three = || {
+            let (a, b) = (dots(&h, [row(0), row(1), row(2)]), dots(&h, [row(3), row(4), row(5)]));
+            [a[0], a[1], a[2], b[0], b[1], b[2]]
+        };
+        assert_eq!(one_by_one().map(f32::to_bits), by_three().map(f32::to_bits));
+        let terms = || coeffs.iter().enumerate().map(|(k, &a)| (a, row(k)));
+        let (mut y1, mut y2) = (h.clone(), h.clone());
+        terms().for_each(|(a, x)| axpy(&mut y1, a, x));
+        axpys(&mut y2, terms());
+        assert_eq!(y1, y2);
+
+        let mut g = c.benchmark_group("word2vec_kernels");
+        g.sample_size(20).warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(3));
+        g.throughput(Throughput::Elements(6));
+        g.bench_function("score_6_rows/dot_each", |b| b.iter(|| std::hint::black_box(one_by_one())));
+        g.bench_function("score_6_rows/dots_3", |b| b.iter(|| std::hint::black_box(by_three())));
+        g.throughput(Throughput::Elements(10));
+        g.bench_function("add_10_rows/axpy_each", |b| {
+            b.iter(|| terms().for_each(|(a, x)| axpy(std::hint::black_box(&mut y1), a, x)))
+        });
+        g.bench_function("add_10_rows/axpys", |b| b.iter(|| axpys(std::hint::black_box(&mut y2), terms())));
+        g.finish();
     }
 }
 

@@ -496,25 +496,33 @@ impl Batch {
         }
         let nt = self.targets.len();
         self.scores.clear();
+        let row = |k: usize| &output[self.targets[k].0 * d..(self.targets[k].0 + 1) * d];
         for &c in &self.contexts {
             let h = &input[c * d..(c + 1) * d];
-            self.scores.extend(self.targets.iter().map(|&(t, _)| vecmath::dot(h, &output[t * d..(t + 1) * d])));
-        }
-        let mut loss = 0.0;
-        for (k, s) in self.scores.iter_mut().enumerate() {
-            let label = self.targets[k % nt].1;
-            let p = sigmoid(*s);
-            if track {
-                loss -= if label == 1.0 { p.max(1e-7).ln() } else { (1.0 - p).max(1e-7).ln() };
+            let mut k = 0;
+            while k + 3 <= nt {
+                self.scores.extend(vecmath::dots(h, [row(k), row(k + 1), row(k + 2)]));
+                k += 3;
             }
-            *s = (label - p) * lr;
+            self.scores.extend((k..nt).map(|k| vecmath::dot(h, row(k))));
+        }
+        // σ(S) in a pass of its own, which the compiler vectorises (with the labels and the
+        // sampled loss in the same loop it ran one exponential and one division at a time).
+        self.scores.iter_mut().for_each(|s| *s = sigmoid(*s));
+        let mut loss = 0.0;
+        for row in self.scores.chunks_exact_mut(nt) {
+            for (p, &(_, label)) in row.iter_mut().zip(&self.targets) {
+                if track {
+                    loss -= if label == 1.0 { p.max(1e-7).ln() } else { (1.0 - *p).max(1e-7).ln() };
+                }
+                *p = (label - *p) * lr;
+            }
         }
         self.deltas.clear();
         self.deltas.resize(self.contexts.len() * d, 0.0);
         for (delta, g) in self.deltas.chunks_exact_mut(d).zip(self.scores.chunks_exact(nt)) {
-            for (&(t, _), &g) in self.targets.iter().zip(g).skip(1) {
-                vecmath::axpy(delta, g, &output[t * d..(t + 1) * d]);
-            }
+            let noise = self.targets.iter().zip(g).skip(1);
+            vecmath::axpys(delta, noise.map(|(&(t, _), &g)| (g, &output[t * d..(t + 1) * d])));
         }
         // The centre word's row: each context's gradient from the row as the contexts before it
         // left it, then that context's step.
@@ -526,10 +534,9 @@ impl Batch {
             vecmath::axpy(centre, g[0], &input[c * d..(c + 1) * d]);
         }
         for (k, &(t, _)) in self.targets.iter().enumerate().skip(1) {
-            let row = &mut output[t * d..(t + 1) * d];
-            for (&c, g) in self.contexts.iter().zip(self.scores.chunks_exact(nt)) {
-                vecmath::axpy(row, g[k], &input[c * d..(c + 1) * d]);
-            }
+            let contexts = self.contexts.iter().zip(self.scores.chunks_exact(nt));
+            let terms = contexts.map(|(&c, g)| (g[k], &input[c * d..(c + 1) * d]));
+            vecmath::axpys(&mut output[t * d..(t + 1) * d], terms);
             if let Some(dirty) = dirty.as_deref_mut() {
                 dirty.mark(1, t);
             }

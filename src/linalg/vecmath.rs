@@ -85,6 +85,71 @@ pub fn dot(xs: &[f32], ys: &[f32]) -> f32 {
     acc.iter().sum::<f32>() + tail
 }
 
+/// The dot products of `x` with each of R rows, each summed exactly as [`dot`] sums it (the
+/// same bits), with each piece of x loaded once for all R rows: word2vec scores every context
+/// word against the same 1 + K output rows. Written with AVX2 intrinsics where the target has
+/// them: from plain loops over R accumulator arrays the compiler made scalar code (twice as
+/// slow as R calls of `dot`).
+#[inline]
+pub fn dots<const R: usize>(x: &[f32], rows: [&[f32]; R]) -> [f32; R] {
+    let done = x.len() - x.len() % LANES;
+    #[cfg(all(target_arch = "x86_64", target_feature = "avx2"))]
+    // SAFETY: this build's every function may use AVX2 (the cfg above says the target has it).
+    let acc = unsafe { avx2::dot_lanes(&x[..done], rows.map(|r| &r[..done])) };
+    #[cfg(not(all(target_arch = "x86_64", target_feature = "avx2")))]
+    let acc = rows.map(|r| {
+        let mut acc = [0.0f32; LANES];
+        for (c, d) in x[..done].chunks_exact(LANES).zip(r[..done].chunks_exact(LANES)) {
+            for ((a, x), y) in acc.iter_mut().zip(c).zip(d) {
+                *a += x * y;
+            }
+        }
+        acc
+    });
+    std::array::from_fn(|r| {
+        let tail: f32 = x[done..].iter().zip(&rows[r][done..]).map(|(x, y)| x * y).sum();
+        acc[r].iter().sum::<f32>() + tail
+    })
+}
+
+/// [`dots`]'s loop on AVX2: 16 lanes as two 8-lane registers per row, each lane multiplied
+/// then added (no fused multiply-add), as the portable loop does.
+#[cfg(all(target_arch = "x86_64", target_feature = "avx2"))]
+mod avx2 {
+    use std::arch::x86_64::*;
+
+    use super::LANES;
+
+    /// Each row's 16 running lane sums of x · row; x and every row have the same length, a
+    /// multiple of 16.
+    #[target_feature(enable = "avx2")]
+    pub(super) fn dot_lanes<const R: usize>(x: &[f32], rows: [&[f32]; R]) -> [[f32; LANES]; R] {
+        assert!(x.len().is_multiple_of(LANES) && rows.iter().all(|r| r.len() == x.len()));
+        let (mut lo, mut hi) = ([_mm256_setzero_ps(); R], [_mm256_setzero_ps(); R]);
+        for at in (0..x.len()).step_by(LANES) {
+            // SAFETY: at + 16 ≤ the length of x and of every row (asserted above); loadu needs
+            // no alignment.
+            unsafe {
+                let (xl, xh) = (_mm256_loadu_ps(x.as_ptr().add(at)), _mm256_loadu_ps(x.as_ptr().add(at + 8)));
+                for r in 0..R {
+                    let y = rows[r].as_ptr().add(at);
+                    lo[r] = _mm256_add_ps(lo[r], _mm256_mul_ps(xl, _mm256_loadu_ps(y)));
+                    hi[r] = _mm256_add_ps(hi[r], _mm256_mul_ps(xh, _mm256_loadu_ps(y.add(8))));
+                }
+            }
+        }
+        let mut out = [[0.0; LANES]; R];
+        for (out, (lo, hi)) in out.iter_mut().zip(lo.iter().zip(&hi)) {
+            // SAFETY: 16 floats are there; storeu needs no alignment.
+            unsafe {
+                _mm256_storeu_ps(out.as_mut_ptr(), *lo);
+                _mm256_storeu_ps(out.as_mut_ptr().add(8), *hi);
+            }
+        }
+        out
+    }
+}
+
 /// Σ (x − m)², 16 lanes at a time (a LayerNorm's variance).
 pub fn sum_squared_deviations(xs: &[f32], m: f32) -> f32 {
     let mut acc = [0.0f32; LANES];
@@ -237,6 +302,42 @@ pub fn axpy(y: &mut [f32], a: f32, x: &[f32]) {
     }
 }
 
+/// y += a₁·x₁ + a₂·x₂ + …, each element's terms added in order, so the bits are those of one
+/// [`axpy`] per term. What differs is the memory traffic: each 16-float piece of y is loaded
+/// and stored once for all the terms instead of once per term (word2vec adds up to ten rows
+/// into each row it updates, and the stores were its inner loop's bottleneck).
+///
+/// The rows are taken in pieces of 16, then of 4 (d = 100 is 6 · 16 + 4), then one by one:
+/// left to itself the compiler runs a short tail with masked loads and stores, which Zen 1
+/// microcodes, and that tail then cost more than the rest of the row.
+#[inline]
+pub fn axpys<'x>(y: &mut [f32], terms: impl Iterator<Item = (f32, &'x [f32])> + Clone) {
+    let wide = y.len() - y.len() % (2 * LANES);
+    let narrow = y.len() - y.len() % 4;
+    axpys_pieces::<{ 2 * LANES }>(&mut y[..wide], 0, terms.clone());
+    axpys_pieces::<4>(&mut y[wide..narrow], wide, terms.clone());
+    axpys_pieces::<1>(&mut y[narrow..], narrow, terms);
+}
+
+/// [`axpys`] over `y` = the terms' elements from `offset` on, in pieces of N held in registers.
+#[inline(always)]
+fn axpys_pieces<'x, const N: usize>(
+    y: &mut [f32],
+    offset: usize,
+    terms: impl Iterator<Item = (f32, &'x [f32])> + Clone,
+) {
+    for (i, piece) in y.chunks_exact_mut(N).enumerate() {
+        let at = offset + i * N;
+        let mut acc: [f32; N] = piece.try_into().expect("a piece of N");
+        for (a, x) in terms.clone() {
+            for (acc, x) in acc.iter_mut().zip(&x[at..at + N]) {
+                *acc += a * x;
+            }
+        }
+        piece.copy_from_slice(&acc);
+    }
+}
+
 /// out += xs.
 pub fn add_assign(out: &mut [f32], xs: &[f32]) {
     for (o, x) in out.iter_mut().zip(xs) {
@@ -282,6 +383,40 @@ mod tests {
             let total = exp_sum(&mut got, 0.5);
             assert_eq!(got, want, "length {n}");
             assert_eq!(total, lanes.iter().sum::<f32>() + tail, "length {n}");
+        }
+    }
+
+    /// axpys gives the bits of one axpy per term, in order, for lengths around the lanes.
+    #[test]
+    fn axpys_is_axpy_term_by_term() {
+        for n in [0, 1, 15, 16, 17, 100] {
+            let xs: Vec<Vec<f32>> =
+                (0..5).map(|j| (0..n).map(|i| ((i * 31 + j * 7) % 23) as f32 * 0.37 - 4.1).collect()).collect();
+            let coeffs = [0.3f32, -1.7, 1e-3, 2.5, -0.0];
+            let start: Vec<f32> = (0..n).map(|i| (i % 5) as f32 * 0.11 - 0.2).collect();
+            let mut want = start.clone();
+            for (a, x) in coeffs.iter().zip(&xs) {
+                axpy(&mut want, *a, x);
+            }
+            let mut got = start;
+            axpys(&mut got, coeffs.iter().zip(&xs).map(|(&a, x)| (a, x.as_slice())));
+            assert_eq!(
+                got.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                want.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                "length {n}"
+            );
+        }
+    }
+
+    /// dots gives the bits of one dot per row, for lengths around the lanes.
+    #[test]
+    fn dots_is_dot_row_by_row() {
+        for n in [0, 1, 15, 16, 17, 100] {
+            let x: Vec<f32> = (0..n).map(|i| ((i * 13) % 17) as f32 * 0.29 - 2.3).collect();
+            let rows: Vec<Vec<f32>> =
+                (0..3).map(|j| (0..n).map(|i| ((i * 31 + j * 7) % 23) as f32 * 0.37 - 4.1).collect()).collect();
+            let want = [0, 1, 2].map(|j| dot(&x, &rows[j]).to_bits());
+            assert_eq!(dots(&x, [&rows[0][..], &rows[1], &rows[2]]).map(f32::to_bits), want, "length {n}");
         }
     }
 
