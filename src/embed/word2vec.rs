@@ -496,15 +496,16 @@ impl Batch {
         }
         let nt = self.targets.len();
         self.scores.clear();
-        let row = |k: usize| &output[self.targets[k].0 * d..(self.targets[k].0 + 1) * d];
+        // S row by row, three output rows per load of the context's row (`dots`).
+        let row = |t: usize| &output[t * d..(t + 1) * d];
         for &c in &self.contexts {
             let h = &input[c * d..(c + 1) * d];
-            let mut k = 0;
-            while k + 3 <= nt {
-                self.scores.extend(vecmath::dots(h, [row(k), row(k + 1), row(k + 2)]));
-                k += 3;
+            for ts in self.targets.chunks(3) {
+                match ts {
+                    [x, y, z] => self.scores.extend(vecmath::dots(h, [row(x.0), row(y.0), row(z.0)])),
+                    _ => self.scores.extend(ts.iter().map(|t| vecmath::dot(h, row(t.0)))),
+                }
             }
-            self.scores.extend((k..nt).map(|k| vecmath::dot(h, row(k))));
         }
         // σ(S) in a pass of its own, which the compiler vectorises (with the labels and the
         // sampled loss in the same loop it ran one exponential and one division at a time).
