@@ -497,13 +497,13 @@ impl Batch {
         let nt = self.targets.len();
         self.scores.clear();
         // S row by row, three output rows per load of the context's row (`dots`).
-        let row = |t: usize| &output[t * d..(t + 1) * d];
+        let out_row = |t: usize| &output[t * d..(t + 1) * d];
         for &c in &self.contexts {
             let h = &input[c * d..(c + 1) * d];
             for ts in self.targets.chunks(3) {
                 match ts {
-                    [x, y, z] => self.scores.extend(vecmath::dots(h, [row(x.0), row(y.0), row(z.0)])),
-                    _ => self.scores.extend(ts.iter().map(|t| vecmath::dot(h, row(t.0)))),
+                    [x, y, z] => self.scores.extend(vecmath::dots(h, [out_row(x.0), out_row(y.0), out_row(z.0)])),
+                    _ => self.scores.extend(ts.iter().map(|t| vecmath::dot(h, out_row(t.0)))),
                 }
             }
         }

@@ -1,5 +1,6 @@
 //! Vector maths written so that the compiler turns each loop into SIMD code (and, for the
-//! softmax's exponentials, AVX-512 intrinsics where the target has them).
+//! softmax's exponentials, AVX-512 intrinsics where the target has them; for word2vec's
+//! several-rows-at-once dot products, AVX2 intrinsics).
 //!
 //! `f32::exp` and `f32::tanh` are scalar library calls; the softmax over a 4096-word vocabulary
 //! and the GELU of the Transformer call them millions of times per step. [`exp`] is the classic
@@ -87,28 +88,38 @@ pub fn dot(xs: &[f32], ys: &[f32]) -> f32 {
 
 /// The dot products of `x` with each of R rows, each summed exactly as [`dot`] sums it (the
 /// same bits), with each piece of x loaded once for all R rows: word2vec scores every context
-/// word against the same 1 + K output rows. Written with AVX2 intrinsics where the target has
-/// them: from plain loops over R accumulator arrays the compiler made scalar code (twice as
-/// slow as R calls of `dot`).
+/// word against the same 1 + K output rows. The lane loop is AVX2 intrinsics where the target
+/// has them: from the plain loop ([`dot_lanes`]) the compiler made scalar code, and word2vec
+/// ran 2.4 times slower with it than with R calls of `dot`.
 #[inline]
 pub fn dots<const R: usize>(x: &[f32], rows: [&[f32]; R]) -> [f32; R] {
+    debug_assert!(rows.iter().all(|r| r.len() == x.len()));
     let done = x.len() - x.len() % LANES;
+    let body = rows.map(|r| &r[..done]);
     #[cfg(all(target_arch = "x86_64", target_feature = "avx2"))]
     // SAFETY: this build's every function may use AVX2 (the cfg above says the target has it).
-    let acc = unsafe { avx2::dot_lanes(&x[..done], rows.map(|r| &r[..done])) };
+    let acc = unsafe { avx2::dot_lanes(&x[..done], body) };
     #[cfg(not(all(target_arch = "x86_64", target_feature = "avx2")))]
-    let acc = rows.map(|r| {
+    let acc = dot_lanes(&x[..done], body);
+    std::array::from_fn(|r| {
+        let tail: f32 = x[done..].iter().zip(&rows[r][done..]).map(|(x, y)| x * y).sum();
+        acc[r].iter().sum::<f32>() + tail
+    })
+}
+
+/// Each row's 16 running lane sums of x · row, as [`dot`] keeps them; x and every row have the
+/// same length, a multiple of 16. The portable form of [`dots`]'s loop (and the reference its
+/// AVX2 form is tested against).
+#[cfg(any(test, not(all(target_arch = "x86_64", target_feature = "avx2"))))]
+fn dot_lanes<const R: usize>(x: &[f32], rows: [&[f32]; R]) -> [[f32; LANES]; R] {
+    rows.map(|r| {
         let mut acc = [0.0f32; LANES];
-        for (c, d) in x[..done].chunks_exact(LANES).zip(r[..done].chunks_exact(LANES)) {
+        for (c, d) in x.chunks_exact(LANES).zip(r.chunks_exact(LANES)) {
             for ((a, x), y) in acc.iter_mut().zip(c).zip(d) {
                 *a += x * y;
             }
         }
         acc
-    });
-    std::array::from_fn(|r| {
-        let tail: f32 = x[done..].iter().zip(&rows[r][done..]).map(|(x, y)| x * y).sum();
-        acc[r].iter().sum::<f32>() + tail
     })
 }
 
@@ -120,30 +131,37 @@ mod avx2 {
 
     use super::LANES;
 
+    /// 8 floats from a piece of exactly 8. Inline, because `dot_lanes` is generic: compiled in
+    /// another crate (the benches), it would otherwise call this out of line, 5 times slower.
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    fn load(c: &[f32]) -> __m256 {
+        assert_eq!(c.len(), 8);
+        // SAFETY: 8 floats are there; loadu needs no alignment.
+        unsafe { _mm256_loadu_ps(c.as_ptr()) }
+    }
+
     /// Each row's 16 running lane sums of x · row; x and every row have the same length, a
     /// multiple of 16.
     #[target_feature(enable = "avx2")]
     pub(super) fn dot_lanes<const R: usize>(x: &[f32], rows: [&[f32]; R]) -> [[f32; LANES]; R] {
         assert!(x.len().is_multiple_of(LANES) && rows.iter().all(|r| r.len() == x.len()));
         let (mut lo, mut hi) = ([_mm256_setzero_ps(); R], [_mm256_setzero_ps(); R]);
-        for at in (0..x.len()).step_by(LANES) {
-            // SAFETY: at + 16 ≤ the length of x and of every row (asserted above); loadu needs
-            // no alignment.
-            unsafe {
-                let (xl, xh) = (_mm256_loadu_ps(x.as_ptr().add(at)), _mm256_loadu_ps(x.as_ptr().add(at + 8)));
-                for r in 0..R {
-                    let y = rows[r].as_ptr().add(at);
-                    lo[r] = _mm256_add_ps(lo[r], _mm256_mul_ps(xl, _mm256_loadu_ps(y)));
-                    hi[r] = _mm256_add_ps(hi[r], _mm256_mul_ps(xh, _mm256_loadu_ps(y.add(8))));
-                }
+        for (at, xs) in (0..x.len()).step_by(LANES).zip(x.chunks_exact(LANES)) {
+            let (xl, xh) = (load(&xs[..8]), load(&xs[8..]));
+            for r in 0..R {
+                let ys = &rows[r][at..at + LANES];
+                lo[r] = _mm256_add_ps(lo[r], _mm256_mul_ps(xl, load(&ys[..8])));
+                hi[r] = _mm256_add_ps(hi[r], _mm256_mul_ps(xh, load(&ys[8..])));
             }
         }
         let mut out = [[0.0; LANES]; R];
         for (out, (lo, hi)) in out.iter_mut().zip(lo.iter().zip(&hi)) {
-            // SAFETY: 16 floats are there; storeu needs no alignment.
+            let (l, h) = out.split_at_mut(8);
+            // SAFETY: 8 floats in each half; storeu needs no alignment.
             unsafe {
-                _mm256_storeu_ps(out.as_mut_ptr(), *lo);
-                _mm256_storeu_ps(out.as_mut_ptr().add(8), *hi);
+                _mm256_storeu_ps(l.as_mut_ptr(), *lo);
+                _mm256_storeu_ps(h.as_mut_ptr(), *hi);
             }
         }
         out
@@ -303,11 +321,12 @@ pub fn axpy(y: &mut [f32], a: f32, x: &[f32]) {
 }
 
 /// y += a₁·x₁ + a₂·x₂ + …, each element's terms added in order, so the bits are those of one
-/// [`axpy`] per term. What differs is the memory traffic: each 16-float piece of y is loaded
+/// [`axpy`] per term. What differs is the memory traffic: each 32-float piece of y is loaded
 /// and stored once for all the terms instead of once per term (word2vec adds up to ten rows
-/// into each row it updates, and the stores were its inner loop's bottleneck).
+/// into each row it updates, and the stores were its inner loop's bottleneck). `terms` is
+/// walked once per piece, so each clone must yield the same terms.
 ///
-/// The rows are taken in pieces of 16, then of 4 (d = 100 is 6 · 16 + 4), then one by one:
+/// The rows are taken in pieces of 32, then of 4 (d = 100 is 3 · 32 + 4), then one by one:
 /// left to itself the compiler runs a short tail with masked loads and stores, which Zen 1
 /// microcodes, and that tail then cost more than the rest of the row.
 #[inline]
@@ -386,37 +405,51 @@ mod tests {
         }
     }
 
-    /// axpys gives the bits of one axpy per term, in order, for lengths around the lanes.
+    /// Lengths around every piece size of `axpys` and the 16 lanes of `dots`.
+    const AWKWARD: [usize; 16] = [0, 1, 3, 4, 15, 16, 17, 31, 32, 33, 36, 37, 39, 64, 100, 103];
+
+    fn ramp(n: usize, mul: usize, add: usize, scale: f32, shift: f32) -> Vec<f32> {
+        (0..n).map(|i| ((i * mul + add) % 23) as f32 * scale - shift).collect()
+    }
+
+    /// axpys gives the bits of one axpy per term, in order, signed zeros included.
     #[test]
     fn axpys_is_axpy_term_by_term() {
-        for n in [0, 1, 15, 16, 17, 100] {
-            let xs: Vec<Vec<f32>> =
-                (0..5).map(|j| (0..n).map(|i| ((i * 31 + j * 7) % 23) as f32 * 0.37 - 4.1).collect()).collect();
+        for n in AWKWARD {
+            let xs: Vec<Vec<f32>> = (0..5).map(|j| ramp(n, 31, 7 * j, 0.37, 4.1)).collect();
             let coeffs = [0.3f32, -1.7, 1e-3, 2.5, -0.0];
-            let start: Vec<f32> = (0..n).map(|i| (i % 5) as f32 * 0.11 - 0.2).collect();
+            let start: Vec<f32> = (0..n).map(|i| [-0.0, 0.0, 0.11, -0.2][i % 4]).collect();
             let mut want = start.clone();
             for (a, x) in coeffs.iter().zip(&xs) {
                 axpy(&mut want, *a, x);
             }
             let mut got = start;
             axpys(&mut got, coeffs.iter().zip(&xs).map(|(&a, x)| (a, x.as_slice())));
-            assert_eq!(
-                got.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
-                want.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
-                "length {n}"
-            );
+            let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&got), bits(&want), "length {n}");
         }
     }
 
-    /// dots gives the bits of one dot per row, for lengths around the lanes.
+    /// dots gives the bits of one dot per row, for one, two and three rows at a time; where the
+    /// build has the AVX2 loop, its lanes are the portable loop's.
     #[test]
     fn dots_is_dot_row_by_row() {
-        for n in [0, 1, 15, 16, 17, 100] {
-            let x: Vec<f32> = (0..n).map(|i| ((i * 13) % 17) as f32 * 0.29 - 2.3).collect();
-            let rows: Vec<Vec<f32>> =
-                (0..3).map(|j| (0..n).map(|i| ((i * 31 + j * 7) % 23) as f32 * 0.37 - 4.1).collect()).collect();
+        for n in AWKWARD {
+            let x = ramp(n, 13, 0, 0.29, 2.3);
+            let rows: Vec<Vec<f32>> = (0..3).map(|j| ramp(n, 31, 7 * j, 0.37, 4.1)).collect();
             let want = [0, 1, 2].map(|j| dot(&x, &rows[j]).to_bits());
             assert_eq!(dots(&x, [&rows[0][..], &rows[1], &rows[2]]).map(f32::to_bits), want, "length {n}");
+            assert_eq!(dots(&x, [&rows[2][..], &rows[0]]).map(f32::to_bits), [want[2], want[0]], "length {n}");
+            assert_eq!(dots(&x, [&rows[1][..]]).map(f32::to_bits), [want[1]], "length {n}");
+            #[cfg(all(target_arch = "x86_64", target_feature = "avx2"))]
+            {
+                let done = n - n % LANES;
+                let body = [&x[..done], &rows[0][..done], &rows[1][..done]];
+                let bits = |l: [[f32; LANES]; 3]| l.map(|r| r.map(f32::to_bits));
+                // SAFETY: the cfg above says this build's target has AVX2.
+                let fast = unsafe { avx2::dot_lanes(&x[..done], body) };
+                assert_eq!(bits(fast), bits(dot_lanes(&x[..done], body)), "length {n}");
+            }
         }
     }
 
