@@ -693,6 +693,72 @@ mod tests {
         }
     }
 
+    /// One skip-gram batch against its update written out pair by pair in [`Batch`]'s
+    /// documented order (every score from the rows as they were; the centre word's row taken
+    /// and updated context by context; noise rows, then input rows), with a context word twice,
+    /// noise words drawn more than once and a width that leaves tails: the same bits.
+    #[test]
+    fn skip_gram_batch_is_its_documented_update() {
+        let (v, d, lr) = (6, 37, 0.025f32);
+        let config = Word2VecConfig { dim: d, negative: 5, ..Word2VecConfig::default() };
+        // Noise from words 4 and 5 only, so five draws repeat one.
+        let noise = Alias::new(&[0.0, 0.0, 0.0, 0.0, 1.0, 1.0]);
+        let task = Task { c: &config, keep: vec![1.0; v], noise, budget: 1.0 };
+        let mut init = Rng::new(7);
+        let mut fill = |n| (0..n).map(|_| init.uniform() as f32 - 0.5).collect::<Vec<f32>>();
+        let before = Matrices { input: fill(v * d), output: fill(v * d) };
+        let (w, contexts) = (0, vec![1, 2, 1, 3]);
+
+        let mut got = before.clone();
+        let mut batch = Batch { contexts: contexts.clone(), ..Batch::default() };
+        let got_loss = batch.skip_gram(w, &mut got, &task, lr, true, &mut Rng::new(11), None);
+
+        let rng = &mut Rng::new(11);
+        let mut targets = vec![(w, 1.0f32)];
+        targets.extend((0..config.negative).map(|_| (task.noise.sample(rng), 0.0)).filter(|&(n, _)| n != w));
+        assert_eq!(targets.len(), 6);
+        let Matrices { mut input, mut output } = before.clone();
+        let row = |m: &[f32], r: usize| m[r * d..(r + 1) * d].to_vec();
+        let mut want_loss = 0.0f32;
+        let g: Vec<Vec<f32>> = contexts
+            .iter()
+            .map(|&c| {
+                let scores = targets.iter().map(|&(t, _)| vecmath::dot(&row(&input, c), &row(&output, t)));
+                scores
+                    .zip(&targets)
+                    .map(|(s, &(_, label))| {
+                        let p = sigmoid(s);
+                        want_loss -= if label == 1.0 { p.max(1e-7).ln() } else { (1.0 - p).max(1e-7).ln() };
+                        (label - p) * lr
+                    })
+                    .collect()
+            })
+            .collect();
+        let mut deltas = vec![vec![0.0f32; d]; contexts.len()];
+        for (delta, g) in deltas.iter_mut().zip(&g) {
+            for (&(t, _), &g) in targets.iter().zip(g).skip(1) {
+                vecmath::axpy(delta, g, &row(&output, t));
+            }
+        }
+        for ((&c, delta), g) in contexts.iter().zip(&mut deltas).zip(&g) {
+            vecmath::axpy(delta, g[0], &row(&output, w));
+            vecmath::axpy(&mut output[w * d..(w + 1) * d], g[0], &row(&input, c));
+        }
+        for (k, &(t, _)) in targets.iter().enumerate().skip(1) {
+            for (&c, g) in contexts.iter().zip(&g) {
+                vecmath::axpy(&mut output[t * d..(t + 1) * d], g[k], &row(&input, c));
+            }
+        }
+        for (&c, delta) in contexts.iter().zip(&deltas) {
+            vecmath::axpy(&mut input[c * d..(c + 1) * d], 1.0, delta);
+        }
+        let bits = |m: &[f32]| m.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&got.input), bits(&input));
+        assert_eq!(bits(&got.output), bits(&output));
+        assert_eq!(got_loss.to_bits(), want_loss.to_bits());
+        assert_ne!(bits(&got.output), bits(&before.output));
+    }
+
     #[test]
     fn subsampling_keeps_rare_words_and_thins_frequent_ones() {
         let keep = keep_probabilities(&[1_000_000, 1000, 10], 1e-3);
