@@ -25,6 +25,7 @@
 
 use std::time::{Duration, Instant};
 
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::data::tokenize;
@@ -194,9 +195,9 @@ pub fn train(
                     for (w, m) in workers.iter_mut().zip(copies.iter_mut()) {
                         s.spawn(move |_| w.round(m, task, before, n));
                     }
-                })
+                });
+                merge(&mut shared, &mut copies, &mut workers, d);
             });
-            merge(&mut shared, &mut copies, &mut workers, d);
         }
         for w in &mut workers {
             done += std::mem::take(&mut w.round_words);
@@ -255,29 +256,55 @@ struct Task<'a> {
 }
 
 /// Fold a round into the shared matrices: every row some thread changed becomes
-/// shared + Σ_threads (copy − shared), and every copy takes the result.
+/// shared + Σ_threads (copy − shared), and every copy takes the result. Rows are independent,
+/// so the changed rows are cut into one run per copy, each merged on a thread of its own (the
+/// same bits as one thread: each row's sum keeps its order).
 fn merge(shared: &mut Matrices, copies: &mut [Matrices], workers: &mut [Worker], d: usize) {
-    let mut merged = vec![0.0f32; d];
     for k in 0..2 {
         let mut rows: Vec<u32> =
             workers.iter_mut().flat_map(|w| w.dirty.as_mut().map(|t| t.take(k))).flatten().collect();
         rows.sort_unstable();
         rows.dedup();
-        let global = shared.get(k);
-        for &r in &rows {
-            let range = r as usize * d..(r as usize + 1) * d;
-            merged.copy_from_slice(&global[range.clone()]);
-            for copy in copies.iter_mut() {
-                let row = &copy.get(k)[range.clone()];
-                for ((m, &c), &g) in merged.iter_mut().zip(row).zip(&global[range.clone()]) {
-                    *m += c - g;
+        if rows.is_empty() {
+            continue;
+        }
+        // Cut the shared matrix and every copy where each run of rows starts, so that each run
+        // holds its rows' slices outright.
+        let runs: Vec<&[u32]> = rows.chunks(rows.len().div_ceil(copies.len())).collect();
+        let mut global = shared.get(k);
+        let mut own: Vec<&mut [f32]> = copies.iter_mut().map(|c| c.get(k)).collect();
+        let mut units = Vec::with_capacity(runs.len());
+        for (j, run) in runs.iter().enumerate() {
+            let first = if j == 0 { 0 } else { run[0] as usize };
+            let end = runs.get(j + 1).map_or(global.len() / d + first, |next| next[0] as usize);
+            let (g, rest) = std::mem::take(&mut global).split_at_mut((end - first) * d);
+            global = rest;
+            let cs: Vec<&mut [f32]> = own
+                .iter_mut()
+                .map(|c| {
+                    let (a, rest) = std::mem::take(c).split_at_mut((end - first) * d);
+                    *c = rest;
+                    a
+                })
+                .collect();
+            units.push((*run, first, g, cs));
+        }
+        units.into_par_iter().for_each(|(run, first, global, mut copies)| {
+            let mut merged = vec![0.0f32; d];
+            for &r in run {
+                let range = (r as usize - first) * d..(r as usize - first + 1) * d;
+                merged.copy_from_slice(&global[range.clone()]);
+                for copy in &copies {
+                    for ((m, &c), &g) in merged.iter_mut().zip(&copy[range.clone()]).zip(&global[range.clone()]) {
+                        *m += c - g;
+                    }
+                }
+                global[range.clone()].copy_from_slice(&merged);
+                for copy in &mut copies {
+                    copy[range.clone()].copy_from_slice(&merged);
                 }
             }
-            global[range.clone()].copy_from_slice(&merged);
-            for copy in copies.iter_mut() {
-                copy.get(k)[range.clone()].copy_from_slice(&merged);
-            }
-        }
+        });
     }
 }
 
@@ -757,6 +784,47 @@ mod tests {
         assert_eq!(bits(&got.output), bits(&output));
         assert_eq!(got_loss.to_bits(), want_loss.to_bits());
         assert_ne!(bits(&got.output), bits(&before.output));
+    }
+
+    /// The merge after a round, cut into runs across threads: every changed row of both
+    /// matrices becomes shared + Σ_copies (copy − shared), in copy order, and every copy takes
+    /// it, the first and last rows included.
+    #[test]
+    fn merge_folds_every_copys_change_into_every_row() {
+        let (v, d) = (7, 5);
+        let config = Word2VecConfig { dim: d, ..Word2VecConfig::default() };
+        let fill = |seed| {
+            let mut r = Rng::new(seed);
+            (0..v * d).map(|_| r.uniform() as f32).collect::<Vec<f32>>()
+        };
+        let before = Matrices { input: fill(1), output: fill(2) };
+        let mut copies = vec![before.clone(); 3];
+        let ids = [0u32; 3];
+        let mut workers: Vec<Worker> = (0..3).map(|t| Worker::new(&ids, t, &config, Some(v))).collect();
+        for (t, rows) in [vec![0, 3, 6], vec![3, 4], vec![6, 1, 0]].into_iter().enumerate() {
+            for r in rows {
+                for k in 0..2 {
+                    let row = &mut copies[t].get(k)[r * d..(r + 1) * d];
+                    row.iter_mut().enumerate().for_each(|(i, x)| *x += (t * 10 + i + k) as f32 * 0.013);
+                    workers[t].dirty.as_mut().expect("tracked").mark(k, r);
+                }
+            }
+        }
+        let mut want = before.clone();
+        for k in 0..2 {
+            for (i, w) in want.get(k).iter_mut().enumerate() {
+                let g = if k == 0 { before.input[i] } else { before.output[i] };
+                for copy in &copies {
+                    *w += if k == 0 { copy.input[i] } else { copy.output[i] } - g;
+                }
+            }
+        }
+        let mut shared = before.clone();
+        merge(&mut shared, &mut copies, &mut workers, d);
+        let bits = |m: &Matrices| [&m.input, &m.output].map(|x| x.iter().map(|v| v.to_bits()).collect::<Vec<_>>());
+        assert_eq!(bits(&shared), bits(&want));
+        assert!(copies.iter().all(|c| bits(c) == bits(&want)));
+        assert_ne!(bits(&shared), bits(&before));
     }
 
     #[test]
