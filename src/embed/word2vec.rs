@@ -141,7 +141,7 @@ const PUBLISH_EVERY: u64 = 10_000;
 /// Measured on tinyshakespeare with 2 threads (gensim's analogy and WordSim-353 scoring, three
 /// seeds): at 50,000 words, half an epoch per thread, the vectors answered 9–11 analogies
 /// against 16–23 on one thread; at 10,000 they answer 18–21, and the merges (about 65 of them)
-/// cost a tenth of the run.
+/// cost a tenth of the run (measured while merges still ran on one thread).
 pub const ROUND_WORDS: u64 = 10_000;
 /// Least time between two progress reports.
 const REPORT_EVERY: Duration = Duration::from_millis(100);
