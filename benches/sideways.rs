@@ -23,6 +23,13 @@ fn dataset() -> Arc<Dataset> {
     Arc::new(Dataset::synthetic(4096, 252_299, 1))
 }
 
+/// n values drawn from Normal(0, 0.5) with `seed`: the benches' operands.
+fn values(n: usize, seed: u64) -> Vec<f32> {
+    let mut v = vec![0.0; n];
+    Rng::new(seed).fill_normal(&mut v, 0.5);
+    v
+}
+
 fn threads() -> [Threads; 2] {
     [Threads::new(1).unwrap(), Threads::new(2).unwrap()]
 }
@@ -63,12 +70,6 @@ mod kernels {
     use super::*;
     use sideways::linalg::{matmul, matmul_naive, rows, rows_mut, Accum, Par};
     use sideways::model::{attention, attention_tiled, gelu, head, layernorm, linear, rnn_cell, scan, softmax_ce};
-
-    fn values(n: usize, seed: u64) -> Vec<f32> {
-        let mut v = vec![0.0; n];
-        Rng::new(seed).fill_normal(&mut v, 0.5);
-        v
-    }
 
     /// The main layer kernels at the standard step's real shapes.
     pub fn bench(c: &mut Criterion) {
@@ -345,12 +346,7 @@ mod word2vec {
     fn kernels(c: &mut Criterion) {
         use sideways::linalg::vecmath::{axpy, axpys, dot, dots};
         let d = 100;
-        let vals = |n: usize, seed| {
-            let mut v = vec![0.0; n];
-            Rng::new(seed).fill_normal(&mut v, 0.5);
-            v
-        };
-        let (h, rows, coeffs) = (vals(d, 1), vals(10 * d, 2), vals(10, 3));
+        let (h, rows, coeffs) = (values(d, 1), values(10 * d, 2), values(10, 3));
         let row = |k: usize| &rows[k * d..(k + 1) * d];
         let one_by_one = || std::array::from_fn::<f32, 6, _>(|k| dot(&h, row(k)));
         let by_three = || {

@@ -25,12 +25,11 @@
 
 use std::time::{Duration, Instant};
 
-use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::data::tokenize;
 use crate::error::{Error, Result};
-use crate::linalg::{vecmath, Threads};
+use crate::linalg::{for_each_part, vecmath, Par, Threads};
 use crate::rng::Rng;
 
 use super::vectors::WordVectors;
@@ -190,13 +189,13 @@ pub fn train(
             workers[0].round(&mut shared, &task, done, 1);
         } else {
             let (before, task) = (done, &task);
-            threads.install(|_| {
+            threads.install(|exec| {
                 rayon::scope(|s| {
                     for (w, m) in workers.iter_mut().zip(copies.iter_mut()) {
                         s.spawn(move |_| w.round(m, task, before, n));
                     }
                 });
-                merge(&mut shared, &mut copies, &mut workers, d);
+                merge(&mut shared, &mut copies, &mut workers, d, exec.par);
             });
         }
         for w in &mut workers {
@@ -257,54 +256,61 @@ struct Task<'a> {
 
 /// Fold a round into the shared matrices: every row some thread changed becomes
 /// shared + Σ_threads (copy − shared), and every copy takes the result. Rows are independent,
-/// so the changed rows are cut into one run per copy, each merged on a thread of its own (the
-/// same bits as one thread: each row's sum keeps its order).
-fn merge(shared: &mut Matrices, copies: &mut [Matrices], workers: &mut [Worker], d: usize) {
+/// so the changed rows are cut into one block per thread (`for_each_part`, the splitting rule
+/// of every parallel loop here), each row summed in the same order as on one thread.
+fn merge(shared: &mut Matrices, copies: &mut [Matrices], workers: &mut [Worker], d: usize, par: Par) {
     for k in 0..2 {
         let mut rows: Vec<u32> =
             workers.iter_mut().flat_map(|w| w.dirty.as_mut().map(|t| t.take(k))).flatten().collect();
         rows.sort_unstable();
         rows.dedup();
-        if rows.is_empty() {
-            continue;
-        }
-        // Cut the shared matrix and every copy where each run of rows starts, so that each run
-        // holds its rows' slices outright.
-        let runs: Vec<&[u32]> = rows.chunks(rows.len().div_ceil(copies.len())).collect();
-        let mut global = shared.get(k);
-        let mut own: Vec<&mut [f32]> = copies.iter_mut().map(|c| c.get(k)).collect();
-        let mut units = Vec::with_capacity(runs.len());
-        for (j, run) in runs.iter().enumerate() {
-            let first = if j == 0 { 0 } else { run[0] as usize };
-            let end = runs.get(j + 1).map_or(global.len() / d + first, |next| next[0] as usize);
-            let (g, rest) = std::mem::take(&mut global).split_at_mut((end - first) * d);
-            global = rest;
-            let cs: Vec<&mut [f32]> = own
-                .iter_mut()
-                .map(|c| {
-                    let (a, rest) = std::mem::take(c).split_at_mut((end - first) * d);
-                    *c = rest;
-                    a
-                })
-                .collect();
-            units.push((*run, first, g, cs));
-        }
-        units.into_par_iter().for_each(|(run, first, global, mut copies)| {
-            let mut merged = vec![0.0f32; d];
-            for &r in run {
-                let range = (r as usize - first) * d..(r as usize - first + 1) * d;
-                merged.copy_from_slice(&global[range.clone()]);
-                for copy in &copies {
-                    for ((m, &c), &g) in merged.iter_mut().zip(&copy[range.clone()]).zip(&global[range.clone()]) {
-                        *m += c - g;
-                    }
-                }
-                global[range.clone()].copy_from_slice(&merged);
-                for copy in &mut copies {
-                    copy[range.clone()].copy_from_slice(&merged);
+        let whole = MergePart {
+            rows: &rows,
+            first: 0,
+            shared: shared.get(k),
+            copies: copies.iter_mut().map(|c| c.get(k)).collect(),
+        };
+        for_each_part(whole, rows.len(), 1, par, &|part, at| part.split(at, d), &|_, part| part.merge(d));
+    }
+}
+
+/// Some of the changed rows of one matrix, with the slices of the shared matrix and of every
+/// copy that start at row `first` and hold them.
+struct MergePart<'a> {
+    rows: &'a [u32],
+    first: usize,
+    shared: &'a mut [f32],
+    copies: Vec<&'a mut [f32]>,
+}
+
+impl MergePart<'_> {
+    /// Cut before the `at`-th changed row.
+    fn split(self, at: usize, d: usize) -> (Self, Self) {
+        let (rows, rest) = self.rows.split_at(at);
+        let cut = (rest[0] as usize - self.first) * d;
+        let (shared, shared_rest) = self.shared.split_at_mut(cut);
+        let (copies, copies_rest) = self.copies.into_iter().map(|c| c.split_at_mut(cut)).unzip();
+        (
+            MergePart { rows, first: self.first, shared, copies },
+            MergePart { rows: rest, first: rest[0] as usize, shared: shared_rest, copies: copies_rest },
+        )
+    }
+
+    fn merge(mut self, d: usize) {
+        let mut merged = vec![0.0f32; d];
+        for &r in self.rows {
+            let range = (r as usize - self.first) * d..(r as usize - self.first + 1) * d;
+            merged.copy_from_slice(&self.shared[range.clone()]);
+            for copy in &self.copies {
+                for ((m, &c), &g) in merged.iter_mut().zip(&copy[range.clone()]).zip(&self.shared[range.clone()]) {
+                    *m += c - g;
                 }
             }
-        });
+            self.shared[range.clone()].copy_from_slice(&merged);
+            for copy in &mut self.copies {
+                copy[range.clone()].copy_from_slice(&merged);
+            }
+        }
     }
 }
 
@@ -550,7 +556,7 @@ impl Batch {
         self.deltas.resize(self.contexts.len() * d, 0.0);
         for (delta, g) in self.deltas.chunks_exact_mut(d).zip(self.scores.chunks_exact(nt)) {
             let noise = self.targets.iter().zip(g).skip(1);
-            vecmath::axpys(delta, noise.map(|(&(t, _), &g)| (g, &output[t * d..(t + 1) * d])));
+            vecmath::axpys(delta, noise.map(|(&(t, _), &g)| (g, out_row(t))));
         }
         // The centre word's row: each context's gradient from the row as the contexts before it
         // left it, then that context's step.
@@ -786,7 +792,7 @@ mod tests {
         assert_ne!(bits(&got.output), bits(&before.output));
     }
 
-    /// The merge after a round, cut into runs across threads: every changed row of both
+    /// The merge after a round, cut into blocks across 3 threads: every changed row of both
     /// matrices becomes shared + Σ_copies (copy − shared), in copy order, and every copy takes
     /// it, the first and last rows included.
     #[test]
@@ -820,7 +826,7 @@ mod tests {
             }
         }
         let mut shared = before.clone();
-        merge(&mut shared, &mut copies, &mut workers, d);
+        Threads::new(3).unwrap().install(|e| merge(&mut shared, &mut copies, &mut workers, d, e.par));
         let bits = |m: &Matrices| [&m.input, &m.output].map(|x| x.iter().map(|v| v.to_bits()).collect::<Vec<_>>());
         assert_eq!(bits(&shared), bits(&want));
         assert!(copies.iter().all(|c| bits(c) == bits(&want)));

@@ -75,22 +75,15 @@ pub fn max(xs: &[f32]) -> f32 {
 /// Dot product, 16 lanes at a time.
 pub fn dot(xs: &[f32], ys: &[f32]) -> f32 {
     debug_assert_eq!(xs.len(), ys.len());
-    let mut acc = [0.0f32; LANES];
-    let (cx, cy) = (xs.chunks_exact(LANES), ys.chunks_exact(LANES));
-    let tail: f32 = cx.remainder().iter().zip(cy.remainder()).map(|(x, y)| x * y).sum();
-    for (a, b) in cx.zip(cy) {
-        for ((acc, x), y) in acc.iter_mut().zip(a).zip(b) {
-            *acc += x * y;
-        }
-    }
-    acc.iter().sum::<f32>() + tail
+    let done = xs.len() - xs.len() % LANES;
+    lanes_total(lane_sums(&xs[..done], &ys[..done]), &xs[done..], &ys[done..])
 }
 
 /// The dot products of `x` with each of R rows, each summed exactly as [`dot`] sums it (the
 /// same bits), with each piece of x loaded once for all R rows: word2vec scores every context
 /// word against the same 1 + K output rows. The lane loop is AVX2 intrinsics where the target
-/// has them: from the plain loop ([`dot_lanes`]) the compiler made scalar code, and word2vec
-/// ran 2.4 times slower with it than with R calls of `dot`.
+/// has them: from the plain loop ([`dot_lanes`]) the compiler made scalar code for three rows,
+/// and word2vec ran 2.4 times slower with it than with three calls of `dot`.
 #[inline]
 pub fn dots<const R: usize>(x: &[f32], rows: [&[f32]; R]) -> [f32; R] {
     debug_assert!(rows.iter().all(|r| r.len() == x.len()));
@@ -101,26 +94,35 @@ pub fn dots<const R: usize>(x: &[f32], rows: [&[f32]; R]) -> [f32; R] {
     let acc = unsafe { avx2::dot_lanes(&x[..done], body) };
     #[cfg(not(all(target_arch = "x86_64", target_feature = "avx2")))]
     let acc = dot_lanes(&x[..done], body);
-    std::array::from_fn(|r| {
-        let tail: f32 = x[done..].iter().zip(&rows[r][done..]).map(|(x, y)| x * y).sum();
-        acc[r].iter().sum::<f32>() + tail
-    })
+    std::array::from_fn(|r| lanes_total(acc[r], &x[done..], &rows[r][done..]))
 }
 
-/// Each row's 16 running lane sums of x · row, as [`dot`] keeps them; x and every row have the
-/// same length, a multiple of 16. The portable form of [`dots`]'s loop (and the reference its
-/// AVX2 form is tested against).
+/// Each row's 16 running lane sums of x · row, the reference [`dots`]'s AVX2 form is tested
+/// against.
 #[cfg(any(test, not(all(target_arch = "x86_64", target_feature = "avx2"))))]
 fn dot_lanes<const R: usize>(x: &[f32], rows: [&[f32]; R]) -> [[f32; LANES]; R] {
-    rows.map(|r| {
-        let mut acc = [0.0f32; LANES];
-        for (c, d) in x.chunks_exact(LANES).zip(r.chunks_exact(LANES)) {
-            for ((a, x), y) in acc.iter_mut().zip(c).zip(d) {
-                *a += x * y;
-            }
+    rows.map(|r| lane_sums(x, r))
+}
+
+/// The 16 running lane sums of x · y (equal lengths, a multiple of 16): lane i adds the
+/// products of elements i, i + 16, i + 32, … in order.
+#[inline(always)]
+fn lane_sums(x: &[f32], y: &[f32]) -> [f32; LANES] {
+    let mut acc = [0.0f32; LANES];
+    for (c, d) in x.chunks_exact(LANES).zip(y.chunks_exact(LANES)) {
+        for ((a, x), y) in acc.iter_mut().zip(c).zip(d) {
+            *a += x * y;
         }
-        acc
-    })
+    }
+    acc
+}
+
+/// A dot product's end: its 16 lane sums added in order, then the products of the last
+/// `len % 16` elements (`x_tail`, `y_tail`), summed in order.
+#[inline]
+fn lanes_total(acc: [f32; LANES], x_tail: &[f32], y_tail: &[f32]) -> f32 {
+    let tail: f32 = x_tail.iter().zip(y_tail).map(|(x, y)| x * y).sum();
+    acc.iter().sum::<f32>() + tail
 }
 
 /// [`dots`]'s loop on AVX2: 16 lanes as two 8-lane registers per row, each lane multiplied
