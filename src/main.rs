@@ -6,5 +6,20 @@ fn main() -> std::process::ExitCode {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
+    quiet_vulkan_device_select();
     sideways::cli::main()
+}
+
+/// Mesa's device-select layer, which the Vulkan loader runs implicitly, asks the Wayland
+/// compositor which GPU is the default; with no `XDG_RUNTIME_DIR` (a container, a bare SSH
+/// session) libwayland then prints "error: XDG_RUNTIME_DIR is invalid or not set" twice on every
+/// command that looks for GPUs, though nothing is wrong. Without that folder there is no
+/// compositor to ask, so the layer is turned off (its own switch, `NODEVICE_SELECT`); sideways
+/// names adapters by its own index and loses nothing. Called first thing, before any thread
+/// could read the environment.
+fn quiet_vulkan_device_select() {
+    let runtime_dir = std::env::var_os("XDG_RUNTIME_DIR").is_some_and(|d| !d.is_empty());
+    if !runtime_dir && std::env::var_os("NODEVICE_SELECT").is_none() {
+        std::env::set_var("NODEVICE_SELECT", "1");
+    }
 }

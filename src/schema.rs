@@ -7,7 +7,11 @@
 //! - `"event"`: one line of a stream, an [`Event`](crate::train::Event) (`start`, `step`,
 //!   `eval`, `sample`, `saved`, `note`, `warning`, `done`), with the `"lane"` it came from;
 //! - `"result"`: the final result of a command (`train`, `summary`, `race`, `bench`,
-//!   `predict`, `generate`, `compute`, `embed_train`, `neighbors`, `analogy`, `embed_eval`).
+//!   `bench_profile`, `bench_data_parallel`, `predict`, `generate`, `compute`, `embed_train`,
+//!   `neighbors`, `analogy`, `embed_eval`, `lesson`, `exercise_report`, `devices`, `selftest`).
+//!
+//! A result's value must serialise as an object (a struct or a map): its fields sit beside
+//! `"schema"` and `"result"`, so a list goes under a name of its own.
 //!
 //! A `--json` stream is zero or more event lines followed by one result line. The README lists
 //! the fields of each.

@@ -205,6 +205,41 @@ fn embed_commands_and_their_bad_input() {
     fails(&["train", "--model", "rnn", "--corpus", &corpus, "--steps", "1", "--embeddings", &vectors], "--dim 128");
 }
 
+/// `devices --json` lists the same adapters as the table, under `adapters`, with the lanes the
+/// default race adds (each hardware adapter's).
+#[test]
+fn devices_json_lists_what_the_table_lists() {
+    let out = sideways(&["devices", "--json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!((&v["schema"], &v["result"]), (&1.into(), &"devices".into()), "{v}");
+    let adapters = v["adapters"].as_array().unwrap();
+    let table = String::from_utf8(sideways(&["devices"]).stdout).unwrap();
+    let rows: Vec<&str> = table.lines().filter(|l| l.starts_with("@gpu:")).collect();
+    assert_eq!(adapters.len(), rows.len(), "{v}\n{table}");
+    for (a, row) in adapters.iter().zip(&rows) {
+        assert!(row.starts_with(&format!("@gpu:{}", a["index"])), "{row} vs {a}");
+    }
+    let hardware = adapters.iter().filter(|a| ["discrete", "integrated"].contains(&a["kind"].as_str().unwrap()));
+    let lanes: Vec<String> = hardware.map(|a| format!("@gpu:{}", a["index"])).collect();
+    assert_eq!(v["race_lanes"], serde_json::json!(lanes), "{v}");
+}
+
+/// Without `XDG_RUNTIME_DIR` (a container, a bare SSH session) looking for GPUs prints the
+/// answer and nothing else: Mesa's device-select layer would have libwayland print an `error:`
+/// line about that folder, twice, though nothing is wrong.
+#[test]
+fn looking_for_gpus_without_a_desktop_session_prints_no_errors() {
+    let out = Command::new(env!("CARGO_BIN_EXE_sideways"))
+        .arg("devices")
+        .env_remove("XDG_RUNTIME_DIR")
+        .env_remove("NODEVICE_SELECT")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "", "stderr");
+}
+
 #[test]
 fn compute_reproduces_the_gpu_years_headline() {
     let out = sideways(&["compute", "--json"]);

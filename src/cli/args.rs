@@ -57,13 +57,13 @@ pub struct ModelArgs {
     /// Embedding and model width [default: 128]
     #[arg(long)]
     pub d_model: Option<usize>,
-    /// RNN hidden size [default: the width]
+    /// Hidden size of the RNN and the minGRU [default: the width]
     #[arg(long)]
     pub hidden: Option<usize>,
     /// Transformer attention heads [default: 4]
     #[arg(long)]
     pub heads: Option<usize>,
-    /// Transformer blocks [default: 2]
+    /// Transformer blocks, minGRU layers [default: 2 each]
     #[arg(long)]
     pub layers: Option<usize>,
     /// Transformer context length [default: the sequence length]

@@ -2,6 +2,7 @@
 //! kernels right?).
 
 use clap::Args;
+use serde::Serialize;
 
 use super::output;
 use crate::gpu::{adapters, AdapterInfo, GpuChoice};
@@ -9,16 +10,31 @@ use crate::units::bytes;
 
 #[derive(Debug, Clone, Args)]
 pub struct DevicesArgs {
+    /// Print the adapters as one JSON result line instead of a table
     #[arg(long)]
     pub json: bool,
+}
+
+/// `devices --json`: a result is an object (its fields sit beside `"schema"` and `"result"`),
+/// so the list goes under a name, with the lanes the default race adds.
+#[derive(Serialize)]
+struct Devices<'a> {
+    adapters: &'a [AdapterInfo],
+    /// `@gpu:N` of each hardware adapter: the GPU lanes of the default race.
+    race_lanes: Vec<String>,
 }
 
 pub fn run(a: &DevicesArgs) -> anyhow::Result<()> {
     let found = adapters();
     if a.json {
-        return output::result("devices", &found);
+        return output::result("devices", &Devices { adapters: &found, race_lanes: race_lanes(&found) });
     }
     output::text(&table(&found))
+}
+
+/// The lanes the default race adds: one per hardware GPU (software adapters only when asked for).
+fn race_lanes(found: &[AdapterInfo]) -> Vec<String> {
+    found.iter().filter(|a| a.is_hardware()).map(|a| format!("@gpu:{}", a.index)).collect()
 }
 
 /// One line per adapter, and which of them the default race uses.
@@ -54,7 +70,7 @@ pub fn table(found: &[AdapterInfo]) -> String {
             );
         }
     }
-    let hardware: Vec<String> = found.iter().filter(|a| a.is_hardware()).map(|a| format!("@gpu:{}", a.index)).collect();
+    let hardware = race_lanes(found);
     out.push_str(&match hardware.len() {
         0 => "the default race uses CPU threads only: a software adapter runs when asked for (rnn@gpu)\n".into(),
         _ => format!("the default race adds a lane of each model on {}\n", hardware.join(", ")),
@@ -70,6 +86,7 @@ pub struct SelftestArgs {
     /// Which GPU: gpu (the first hardware GPU, else the first adapter) or gpu:N
     #[arg(long, default_value = "gpu")]
     pub device: String,
+    /// Print the report as one JSON result line instead of a table
     #[arg(long)]
     pub json: bool,
 }

@@ -63,6 +63,7 @@ pub struct TrainArgs {
     /// Starting learning rate [default: 0.025 for skip-gram, 0.05 for CBOW]
     #[arg(long)]
     pub lr: Option<f32>,
+    /// Seed of the initial vectors and of the sampling (same seed and threads, same vectors)
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
     /// Worker threads [default: all cores]

@@ -23,11 +23,15 @@ pub use args::{DataArgs, ModelArgs, RunArgs};
 
 /// sideways: an RNN reads a sentence one word at a time, a Transformer reads it all at once.
 /// Train both on the same words and measure the difference.
+/// With no command it runs the race, so the race's options go straight after the name
+/// (`sideways --budget 30s`, `cargo run --release -- --lanes rnn@1,transformer@1`).
 #[derive(Debug, Parser)]
-#[command(name = "sideways", version, about, long_about = None)]
+#[command(name = "sideways", version, about, long_about = None, args_conflicts_with_subcommands = true)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
+    #[command(flatten, next_help_heading = "Race options (with no command)")]
+    pub race: race::RaceArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -67,6 +71,7 @@ pub fn check(args: &[String]) -> Result<(), String> {
     let cli = Cli::try_parse_from(args).map_err(|e| e.to_string())?;
     let check = |r: anyhow::Result<()>| r.map_err(|e| format!("{e:#}"));
     match cli.command {
+        None => check(cli.race.options().map(drop)),
         Some(Command::Race(a)) => check(a.options().map(drop)),
         Some(Command::Train(a)) => {
             check(a.model.map_or(Ok(()), |m| m.parse::<crate::model::ModelKind>().map(drop).map_err(Into::into)))
@@ -79,10 +84,7 @@ pub fn check(args: &[String]) -> Result<(), String> {
 pub fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        None => match Cli::parse_from(["sideways", "race"]).command {
-            Some(Command::Race(a)) => race::run(&a),
-            _ => unreachable!("`sideways race` parses"),
-        },
+        None => race::run(&cli.race),
         Some(Command::Summary(a)) => summary::run(&a),
         Some(Command::Train(a)) => train::run(&a),
         Some(Command::Predict(a)) => predict::run_predict(&a),

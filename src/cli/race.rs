@@ -35,6 +35,7 @@ pub struct RaceArgs {
     /// Windows per batch [default: the preset's, 32]
     #[arg(long)]
     pub batch_size: Option<usize>,
+    /// Seed of every lane's initial weights (the same for all lanes)
     #[arg(long, default_value_t = 1337)]
     pub seed: u64,
     /// Give every lane these starting word vectors (from `sideways embed train --dim 128`)

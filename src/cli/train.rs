@@ -10,7 +10,7 @@ use crate::commands::train::{train, TrainOptions};
 
 #[derive(Debug, Clone, Args)]
 pub struct TrainArgs {
-    /// rnn or transformer (taken from the checkpoint with --resume)
+    /// rnn, transformer or mingru (taken from the checkpoint with --resume)
     #[arg(long, required_unless_present = "resume")]
     pub model: Option<String>,
     /// Train until this many steps are done in total (a resumed run counts its earlier steps)
