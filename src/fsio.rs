@@ -9,8 +9,10 @@
 //!   (`latest.ckpt -> run-7.ckpt` keeps pointing at the run it names).
 //! - Anything else that exists — a device such as `/dev/stdout` or `/dev/full`, a pipe — is
 //!   written directly, never replaced by a regular file, and its errors (a full disk) reported.
+//! - A save of some [`Kind`] (a checkpoint, word vectors) is checked before the work not to
+//!   replace a file of another kind: `-o` naming the corpus by mistake would destroy it.
 
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
@@ -93,6 +95,34 @@ pub fn check_writable(path: &Path) -> Result<()> {
     std::fs::remove_file(&tmp).map_err(|e| Error::io(path, e, HINT))
 }
 
+/// A kind of file sideways writes, and how to recognise one from its first bytes.
+pub struct Kind {
+    /// "a sideways checkpoint", "a word-vectors file": said when another kind is in the way.
+    pub name: &'static str,
+    /// Whether these first bytes (up to [`KIND_BYTES`] of them) begin a file of the kind.
+    pub begins: fn(&[u8]) -> bool,
+}
+
+/// How much of an existing file [`check_replaceable`] reads to recognise it.
+pub const KIND_BYTES: usize = 64 * 1024;
+
+/// [`check_writable`], and refuse to replace a non-empty regular file that is not of `kind`.
+pub fn check_replaceable(path: &Path, kind: &Kind) -> Result<()> {
+    check_writable(path)?;
+    let target = resolve(path)?;
+    if !std::fs::metadata(&target).is_ok_and(|m| m.is_file() && m.len() > 0) {
+        return Ok(());
+    }
+    let mut head = Vec::with_capacity(KIND_BYTES);
+    let file = std::fs::File::open(&target).map_err(|e| Error::io(path, e, HINT))?;
+    std::io::Read::take(file, KIND_BYTES as u64).read_to_end(&mut head).map_err(|e| Error::io(path, e, HINT))?;
+    if (kind.begins)(&head) {
+        return Ok(());
+    }
+    let e = std::io::Error::other(format!("it exists and is not {} (a corpus?), so it is not replaced", kind.name));
+    Err(Error::io(path, e, "give another output name, or move that file away first"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -140,5 +170,21 @@ mod tests {
             let e = write_atomically(Path::new("/dev/full"), b"x").unwrap_err().to_string();
             assert!(e.contains("/dev/full"), "{e}");
         }
+    }
+
+    #[test]
+    fn a_save_does_not_replace_a_file_of_another_kind() {
+        let d = dir("kind");
+        let kind = Kind { name: "a test file", begins: |b| b.starts_with(b"TEST") };
+        std::fs::write(d.join("corpus.txt"), b"first citizen: before we proceed").unwrap();
+        std::fs::write(d.join("old.test"), b"TEST and more").unwrap();
+        std::fs::write(d.join("empty"), b"").unwrap();
+        let e = check_replaceable(&d.join("corpus.txt"), &kind).unwrap_err().to_string();
+        assert!(e.contains("corpus.txt") && e.contains("not a test file"), "{e}");
+        assert_eq!(std::fs::read(d.join("corpus.txt")).unwrap(), b"first citizen: before we proceed");
+        for fine in ["old.test", "empty", "new.test"] {
+            check_replaceable(&d.join(fine), &kind).unwrap();
+        }
+        assert!(check_replaceable(&d.join("no/such/x.test"), &kind).is_err(), "still checks the folder");
     }
 }

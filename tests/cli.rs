@@ -165,7 +165,7 @@ fn a_closed_pipe_ends_quietly() {
 #[test]
 fn embed_commands_and_their_bad_input() {
     let dir = common::temp_dir("cli-embed");
-    let (corpus, _) = small_run(&dir);
+    let (corpus, ckpt) = small_run(&dir);
     let vectors = dir.join("v.txt").to_str().unwrap().to_string();
     let out = sideways(&[
         "embed",
@@ -203,6 +203,26 @@ fn embed_commands_and_their_bad_input() {
     fails(&["embed", "train", "--corpus", &write(&dir, "few.txt", b"one two three"), "-o", &vectors], "min-count");
     fails(&["embed", "eval", &vectors], "--analogies");
     fails(&["train", "--model", "rnn", "--corpus", &corpus, "--steps", "1", "--embeddings", &vectors], "--dim 128");
+
+    // An output replaces a file of its own kind (vectors, text or binary, over vectors), never
+    // another: the corpus named by mistake, a checkpoint, vectors where a checkpoint goes.
+    let small = ["--dim", "8", "--epochs", "1", "--threads", "1"];
+    let bin = dir.join("v.bin").to_str().unwrap().to_string();
+    for out in [&vectors, &bin, &bin] {
+        let out = sideways(&[&["embed", "train", "--corpus", &corpus, "-o", out][..], &small].concat());
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    let (text, weights) = (std::fs::read(&corpus).unwrap(), std::fs::read(&ckpt).unwrap());
+    for out in [&corpus, &ckpt] {
+        fails(&[&["embed", "train", "--corpus", &corpus, "-o", out][..], &small].concat(), "not a word-vectors file");
+    }
+    for save in [&corpus, &vectors, &bin] {
+        fails(
+            &["train", "--model", "rnn", "--corpus", &corpus, "--steps", "1", "--save", save],
+            "not a sideways checkpoint",
+        );
+    }
+    assert!(std::fs::read(&corpus).unwrap() == text && std::fs::read(&ckpt).unwrap() == weights, "nothing replaced");
 }
 
 /// `devices --json` lists the same adapters as the table, under `adapters`, with the lanes the

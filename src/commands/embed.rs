@@ -33,7 +33,7 @@ pub struct EmbedTrainResult {
 /// Train vectors on the corpus and write them; `progress` sees the run a few times a second.
 pub fn train(o: &EmbedTrainOptions, progress: &mut dyn FnMut(&Progress)) -> Result<EmbedTrainResult> {
     let threads = Threads::new(o.threads)?;
-    crate::fsio::check_writable(&o.output)?;
+    crate::fsio::check_replaceable(&o.output, &crate::embed::vectors::VECTORS_FILE)?;
     let corpus = Corpus::from_option(o.corpus.as_deref())?;
     let (vectors, report) = word2vec::train(&corpus.text, &o.config, &threads, progress)?;
     vectors.write(&o.output, VectorFormat::from_path(&o.output))?;

@@ -92,7 +92,7 @@ pub fn train_shared(
     };
     // A checkpoint that cannot be written is found now, not after the training.
     if let Some(path) = o.save.as_ref().filter(|_| writer) {
-        crate::fsio::check_writable(path)?;
+        crate::fsio::check_replaceable(path, &crate::train::CHECKPOINT_FILE)?;
     }
     let corpus = Corpus::from_option(o.corpus.as_deref())?;
     let trainer = match &o.resume {

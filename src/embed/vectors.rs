@@ -40,6 +40,24 @@ pub enum VectorFormat {
     Glove,
 }
 
+/// What `embed train -o` may replace: a vectors file (or an empty file), never a corpus or a
+/// checkpoint named by mistake.
+pub const VECTORS_FILE: crate::fsio::Kind =
+    crate::fsio::Kind { name: "a word-vectors file", begins: begins_like_vectors };
+
+/// Whether a file's first bytes begin like vectors: a `count dim` header (text or binary), or
+/// a word and its numbers (GloVe).
+fn begins_like_vectors(head: &[u8]) -> bool {
+    let line = head.split(|&b| b == b'\n').next().unwrap_or_default();
+    let Ok(line) = std::str::from_utf8(line) else { return false };
+    let fields: Vec<&str> = line.split_whitespace().collect();
+    match fields.as_slice() {
+        [count, dim] if count.parse::<usize>().is_ok() && dim.parse::<usize>().is_ok() => true,
+        [_word, numbers @ ..] => !numbers.is_empty() && numbers.iter().all(|x| x.parse::<f32>().is_ok()),
+        [] => false,
+    }
+}
+
 impl VectorFormat {
     /// The format a file name suggests: `.bin` binary, anything else text (header optional).
     pub fn from_path(path: &Path) -> VectorFormat {

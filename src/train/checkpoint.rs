@@ -29,6 +29,10 @@ use crate::linalg::Threads;
 use crate::model::{Buffer, LanguageModel, ModelConfig, ParamStore, TensorSpec};
 
 const MAGIC: &[u8; 8] = b"SIDEWAYS";
+
+/// What a save may replace: a checkpoint (or an empty file), never a corpus named by mistake.
+pub const CHECKPOINT_FILE: crate::fsio::Kind =
+    crate::fsio::Kind { name: "a sideways checkpoint", begins: |b| b.starts_with(MAGIC) };
 /// Bump when the layout of the file changes.
 pub const FORMAT_VERSION: u32 = 1;
 

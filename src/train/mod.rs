@@ -13,7 +13,7 @@ mod throughput;
 mod trainer;
 
 pub use crate::model::AdamWConfig;
-pub use checkpoint::{Checkpoint, Header, FORMAT_VERSION};
+pub use checkpoint::{Checkpoint, Header, CHECKPOINT_FILE, FORMAT_VERSION};
 pub use event::{Control, EvalMetrics, Event, EventKind, RunInfo, Sample, StepMetrics};
 pub use preset::Preset;
 pub use run::{Budget, Run, RunConfig, RunResult, DEFAULT_PROMPT};
