@@ -225,6 +225,39 @@ fn embed_commands_and_their_bad_input() {
     assert!(std::fs::read(&corpus).unwrap() == text && std::fs::read(&ckpt).unwrap() == weights, "nothing replaced");
 }
 
+/// Ctrl-C during `train` ends the run after the step in progress, saved, and says how to go on;
+/// the checkpoint holds the step the result reports.
+#[cfg(unix)]
+#[test]
+fn ctrl_c_saves_the_run_and_says_how_to_go_on() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    let dir = common::temp_dir("cli-interrupt");
+    let ckpt = dir.join("int.ckpt").to_str().unwrap().to_string();
+    let args = ["train", "--model", "rnn", "--steps", "1000000", "--threads", "1", "--save", &ckpt, "--json"];
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sideways"))
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines().map(Result::unwrap);
+    lines.find(|l| l.contains(r#""event":"step""#)).expect("training started");
+    // SAFETY: sends a signal to the child, which is still running (it has a million steps to go).
+    assert_eq!(unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) }, 0);
+    let result: serde_json::Value = serde_json::from_str(&lines.last().unwrap()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("interrupted") && err.contains(&format!("--resume {ckpt}")), "{err}");
+    assert_eq!((&result["result"], &result["stopped"]), (&"train".into(), &true.into()), "{result}");
+    let step = result["last_step"].as_u64().unwrap();
+    assert!(step > 0 && step < 1_000_000, "{result}");
+    let out = sideways(&["predict", &ckpt, "good", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["step"].as_u64(), Some(step), "the checkpoint is the run where it stopped");
+}
+
 /// `devices --json` lists the same adapters as the table, under `adapters`, with the lanes the
 /// default race adds (each hardware adapter's).
 #[test]

@@ -110,7 +110,7 @@ impl Progress {
                 };
                 let hardware = match (&info.device, info.processes) {
                     (Some(device), _) => format!("on {device}"),
-                    (None, 1) => format!("on {} threads", info.threads),
+                    (None, 1) => format!("on {} thread{}", info.threads, if info.threads == 1 { "" } else { "s" }),
                     (None, n) => format!("on {n} processes of {} threads, sharing each step", info.threads),
                 };
                 say!(

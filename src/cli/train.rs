@@ -1,12 +1,14 @@
 //! `sideways train`: train one model, with progress, evaluation and checkpoints.
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use clap::Args;
 
 use super::args::{DataArgs, ModelArgs, RunArgs};
 use super::output::{self, Progress};
-use crate::commands::train::{train, TrainOptions};
+use crate::commands::train::{train_until, TrainOptions};
+use crate::error::Error;
 
 #[derive(Debug, Clone, Args)]
 pub struct TrainArgs {
@@ -102,12 +104,51 @@ pub fn run(a: &TrainArgs) -> anyhow::Result<()> {
         return data_parallel(options, a.json, a.run.threads.is_some());
     }
     let mut progress = Progress::new(a.json);
-    let result = train(&options, &mut |e| progress.event(&e))?;
+    catch_interrupts();
+    let result = train_until(&options, &INTERRUPTED, &mut |e| progress.event(&e))?;
     progress.finish()?;
     if a.json {
         output::result("train", &result)?;
     }
-    Ok(())
+    if !result.run.stopped {
+        return Ok(());
+    }
+    let hint = match &result.saved {
+        Some(path) => format!(
+            "the run is saved in {0}: `sideways train --resume {0} --steps {1}` goes on from there",
+            path.display(),
+            a.steps
+        ),
+        None => {
+            "nothing was saved: give --save PATH (and --save-every N on long runs) to keep a run you may stop".into()
+        }
+    };
+    Err(Error::Training { step: result.run.last_step, problem: "interrupted".into(), hint }.into())
+}
+
+/// Set by the first Ctrl-C (or SIGTERM): the run ends after the step in progress and saves.
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+extern "C" fn on_interrupt(signal: libc::c_int) {
+    if INTERRUPTED.swap(true, Ordering::Relaxed) {
+        // A second one: the user will not wait for the step; end as the signal would have.
+        // SAFETY: `signal` and `raise` are async-signal-safe.
+        unsafe {
+            libc::signal(signal, libc::SIG_DFL);
+            libc::raise(signal);
+        }
+    }
+}
+
+/// Let the first SIGINT or SIGTERM stop the training at the end of a step instead of losing it.
+fn catch_interrupts() {
+    #[cfg(unix)]
+    for signal in [libc::SIGINT, libc::SIGTERM] {
+        // SAFETY: the handler only touches an atomic and calls async-signal-safe functions.
+        unsafe {
+            libc::signal(signal, on_interrupt as extern "C" fn(libc::c_int) as libc::sighandler_t);
+        }
+    }
 }
 
 /// Train as one of the processes of an MPI run: process 0 prints and writes checkpoints; an error
@@ -123,7 +164,8 @@ fn data_parallel(mut options: TrainOptions, json: bool, threads_given: bool) -> 
     }
     let (rank, size) = (mpi.rank(), mpi.size());
     let mut progress = Progress::new(json);
-    let result = train_shared(&options, Some(Box::new(mpi.sync())), &mut |e| {
+    let never = AtomicBool::new(false);
+    let result = train_shared(&options, Some(Box::new(mpi.sync())), &never, &mut |e| {
         if rank == 0 {
             progress.event(&e)
         }

@@ -1,6 +1,7 @@
 //! `sideways train`: train one model, with evaluations and checkpoints, or resume a run.
 
 use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
 
 use serde::{Deserialize, Serialize};
 
@@ -73,7 +74,13 @@ pub struct TrainResult {
 
 /// Train as `o` says, reporting events to `emit`.
 pub fn train(o: &TrainOptions, emit: &mut dyn FnMut(Event)) -> Result<TrainResult> {
-    train_shared(o, None, emit)
+    train_shared(o, None, &AtomicBool::new(false), emit)
+}
+
+/// [`train`], ending early, checkpointed if `o` saves, once `interrupted` turns true (the
+/// command line sets it on Ctrl-C): the result's `stopped` says so.
+pub fn train_until(o: &TrainOptions, interrupted: &AtomicBool, emit: &mut dyn FnMut(Event)) -> Result<TrainResult> {
+    train_shared(o, None, interrupted, emit)
 }
 
 /// Train as `o` says, sharing every step with the processes of `sync` when given (data
@@ -82,6 +89,7 @@ pub fn train(o: &TrainOptions, emit: &mut dyn FnMut(Event)) -> Result<TrainResul
 pub fn train_shared(
     o: &TrainOptions,
     sync: Option<Box<dyn GradientSync>>,
+    interrupted: &AtomicBool,
     emit: &mut dyn FnMut(Event),
 ) -> Result<TrainResult> {
     let writer = sync.as_ref().is_none_or(|s| s.rank() == 0);
@@ -150,6 +158,6 @@ pub fn train_shared(
         save_every: o.save_every,
         ..RunConfig::new(trainer.model().kind().name(), budget)
     };
-    let run = Run::new(trainer, config)?.run_to_end(emit)?;
+    let run = Run::new(trainer, config)?.run_until(interrupted, emit)?;
     Ok(TrainResult { run, saved: save })
 }

@@ -9,6 +9,7 @@
 use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::str::FromStr;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde::{Deserialize, Serialize};
 
@@ -298,11 +299,25 @@ impl Run {
 
     /// Train to the budget (evaluating, sampling and saving as configured); the final result.
     pub fn run_to_end(&mut self, emit: &mut dyn FnMut(Event)) -> Result<RunResult> {
+        self.run_until(&AtomicBool::new(false), emit)
+    }
+
+    /// [`Self::run_to_end`], unless `interrupted` turns true first (a Ctrl-C): then the run ends
+    /// after the step in progress, checkpointed as it stands if it saves at all, so that
+    /// `--resume` goes on from there; the result says `stopped`.
+    pub fn run_until(&mut self, interrupted: &AtomicBool, emit: &mut dyn FnMut(Event)) -> Result<RunResult> {
         self.start(emit);
         if self.config.budget.spent(0, 0, 0.0) {
             self.finish(emit)?;
         }
         while !self.done {
+            if interrupted.load(Ordering::Relaxed) {
+                if self.steps > 0 && self.last_save != Some(self.trainer.steps_done()) {
+                    self.save(emit)?;
+                }
+                self.stop(emit);
+                break;
+            }
             self.step(emit)?;
         }
         Ok(self.result())
