@@ -58,7 +58,8 @@ pub fn generate(o: &GenerateOptions) -> Result<GenerateResult> {
     let vocab = &ckpt.header.vocab;
     let ids = predict::encode_prompt(vocab, &o.prompt)?;
     let mut model = ckpt.model()?;
-    let words = predict::generate(model.as_mut(), vocab, &ids, o.words, o.sampling, Exec::SEQ)?;
+    let how = (o.sampling, ckpt.header.train.seq_len);
+    let words = predict::generate(model.as_mut(), vocab, &ids, o.words, how, Exec::SEQ)?;
     let prompt: Vec<String> = ids.iter().map(|&i| vocab.word(i).to_string()).collect();
     let text = tokenize::detokenize(&[prompt, words.clone()].concat());
     Ok(GenerateResult { model: model.kind(), step: ckpt.header.step, prompt: o.prompt.clone(), words, text })
