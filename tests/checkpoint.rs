@@ -96,8 +96,13 @@ fn damaged_files_are_refused_with_a_reason() {
         let mut forged = good[..20 + header_len].to_vec();
         forged.extend_from_slice(&n.to_le_bytes());
         forged.extend_from_slice(&[0; 64]);
-        assert!(load_err(&dir, "forged.ckpt", &forged).contains("truncated or padded"), "n = {n}");
+        let e = load_err(&dir, "forged.ckpt", &forged);
+        assert!(e.contains(&format!("announces {n} parameters, more than its 64 bytes left hold")), "{e}");
     }
+    let mut padded = good.clone();
+    padded.extend_from_slice(&[0; 12]);
+    let e = load_err(&dir, "padded.ckpt", &padded);
+    assert!(e.contains("truncated or padded") && e.contains("more bytes, the file has"), "{e}");
 
     // A file whose tensor list does not add up to what it holds is refused, and says so.
     let mut reshaped = Checkpoint::load(&path).unwrap();

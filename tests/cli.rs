@@ -123,6 +123,10 @@ fn bad_sizes_and_names_get_one_clear_line() {
     fails(&[&t[..], &["rnn", "--lr=-1"]].concat(), "learning rate");
     fails(&[&t[..], &["rnn", "--batch-size", "0"]].concat(), "batch size");
     fails(&[&t[..], &["transformer", "--seq-len", "128", "--context", "64"]].concat(), "context");
+    // Settings that would run and print numbers that mean nothing, or do nothing asked.
+    fails(&[&t[..], &["rnn", "--min-count", "100000000"]].concat(), "smaller --min-count");
+    fails(&[&t[..], &["rnn", "--save-every", "5"]].concat(), "give --save PATH too");
+    fails(&["compute", "--params", "1e300", "--tokens", "1e300"], "overflows");
 }
 
 #[test]
@@ -142,6 +146,8 @@ fn bad_checkpoints_and_prompts_get_one_clear_line() {
     fails(&["predict", &ckpt, "zebra xylophone"], "none of its words is in the model's vocabulary");
     fails(&["predict", &ckpt, "   "], "no words");
     fails(&["generate", &ckpt, "--prompt", "good", "--temperature=-1"], "temperature");
+    let none = sideways(&["predict", &ckpt, "good", "-k", "0"]);
+    assert!(String::from_utf8_lossy(&none.stderr).contains("use 1 or more") && !none.status.success());
     fails(&["train", "--resume", &write(&dir, "cut2.ckpt", &good[..100]), "--steps", "40"], "truncated");
 }
 
@@ -202,6 +208,10 @@ fn embed_commands_and_their_bad_input() {
     fails(&["embed", "train", "--corpus", &corpus, "-o", &vectors, "--window", "0"], "window");
     fails(&["embed", "train", "--corpus", &write(&dir, "few.txt", b"one two three"), "-o", &vectors], "min-count");
     fails(&["embed", "eval", &vectors], "--analogies");
+    fails(&["embed", "eval", &vectors, "--analogies", &write(&dir, "none.txt", b": family\n")], "no questions");
+    let strangers = write(&dir, "strangers.txt", b"2 4\nzyzzyva 1 2 3 4\nqoph 4 3 2 1\n");
+    let t = ["train", "--model", "rnn", "--corpus", &corpus, "--steps", "1", "--d-model", "4"];
+    fails(&[&t[..], &["--embeddings", &strangers]].concat(), "none of them among the model's");
     fails(&["train", "--model", "rnn", "--corpus", &corpus, "--steps", "1", "--embeddings", &vectors], "--dim 128");
 
     // An output replaces a file of its own kind (vectors, text or binary, over vectors), never

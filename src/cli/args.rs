@@ -177,3 +177,12 @@ impl RunArgs {
         ])
     }
 }
+
+/// A count of at least one, for options such as `-k` where 0 would show nothing.
+pub fn at_least_one(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(0) => Err("use 1 or more".into()),
+        Ok(n) => Ok(n),
+        Err(e) => Err(format!("{e}: give a whole number, 1 or more")),
+    }
+}

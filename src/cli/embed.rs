@@ -79,7 +79,8 @@ pub struct NeighborsArgs {
     /// A vectors file (.bin, or text: word2vec / fastText .vec / GloVe)
     pub vectors: PathBuf,
     pub word: String,
-    #[arg(short, long, default_value_t = 10)]
+    /// How many neighbours to show
+    #[arg(short, long, default_value_t = 10, value_parser = super::args::at_least_one)]
     pub k: usize,
     #[arg(long)]
     pub json: bool,
@@ -95,7 +96,8 @@ pub struct AnalogyArgs {
     pub b: String,
     /// The word to add (woman)
     pub c: String,
-    #[arg(short, long, default_value_t = 5)]
+    /// How many answers to show
+    #[arg(short, long, default_value_t = 5, value_parser = super::args::at_least_one)]
     pub k: usize,
     /// 3CosMul instead of 3CosAdd
     #[arg(long)]

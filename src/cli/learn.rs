@@ -21,7 +21,7 @@ pub struct LearnArgs {
     #[arg(long)]
     pub print: bool,
     /// Run the lesson's experiment and print what it measured
-    #[arg(long)]
+    #[arg(long, requires = "lesson")]
     pub run: bool,
     /// Training steps of each model in the experiment [default: the lesson's: 100 to 600]
     #[arg(long)]

@@ -15,7 +15,7 @@ pub struct PredictArgs {
     /// The words so far, e.g. "i ate a good"
     pub prompt: String,
     /// How many candidates to show
-    #[arg(short, long, default_value_t = 5)]
+    #[arg(short, long, default_value_t = 5, value_parser = super::args::at_least_one)]
     pub k: usize,
     /// Print JSON instead of a table
     #[arg(long)]

@@ -34,7 +34,7 @@ pub struct TrainArgs {
     #[arg(long)]
     pub embeddings: Option<PathBuf>,
     /// Keep the starting embeddings fixed during training
-    #[arg(long)]
+    #[arg(long, requires = "embeddings")]
     pub freeze_embeddings: bool,
     /// Where to train: cpu (on --threads threads), gpu (the first hardware GPU, else the first adapter) or gpu:N (see `sideways devices`)
     #[arg(long, default_value = "cpu")]
@@ -74,13 +74,17 @@ pub fn run(a: &TrainArgs) -> anyhow::Result<()> {
             return Err(crate::error::Error::config("options with --resume", fixed.join(" "), hint).into());
         }
     }
+    if a.save_every > 0 && a.save.is_none() && a.resume.is_none() {
+        let hint = "give --save PATH too: --save-every says how often to write it";
+        return Err(crate::error::Error::config("--save-every", a.save_every, hint).into());
+    }
     let device = match a.device.trim() {
         "cpu" => None,
         gpu => Some(gpu.parse()?),
     };
     if device.is_some() && a.run.threads.is_some() {
         let hint = "a GPU run drives the device from one host thread: leave out --threads, or train with --device cpu";
-        return Err(crate::error::Error::config("--threads", "with --device gpu", hint).into());
+        return Err(crate::error::Error::config("--threads", a.run.threads.unwrap_or(1), hint).into());
     }
     let options = TrainOptions {
         model: a.model.as_deref().map(str::parse).transpose()?,

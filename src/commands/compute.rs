@@ -78,6 +78,10 @@ pub fn compute(o: &ComputeOptions) -> Result<ComputeResult> {
         }
     }
     let flops = compute::training_flops(params, tokens);
+    if !flops.is_finite() {
+        let hint = "6 × parameters × tokens overflows: use sizes below 1e150 each (GPT-3: 175e9 and 300e9)";
+        return Err(Error::config("params × tokens", format!("{params:e} × {tokens:e}"), hint));
+    }
     let this_machine = match o.this_machine {
         Some(threads) => {
             let (gflops, threads) = measure_this_machine(threads)?;

@@ -98,6 +98,14 @@ pub fn train_shared(
         None => (Threads::new(o.threads)?, None),
         Some(choice) => (Threads::new(1)?, Some(gpu::open(choice)?)),
     };
+    if let Some(g) = gpu.as_ref().filter(|g| !g.info.is_hardware()) {
+        let text = format!(
+            "gpu:{} is {}: a driver that runs the kernels on this CPU, far slower than `--device cpu` (its validation can take minutes); it is here to check the GPU code, not to train",
+            g.index(),
+            g.describe()
+        );
+        emit(Event { lane: 0, kind: EventKind::Warning { text } });
+    }
     // A checkpoint that cannot be written is found now, not after the training.
     if let Some(path) = o.save.as_ref().filter(|_| writer) {
         crate::fsio::check_replaceable(path, &crate::train::CHECKPOINT_FILE)?;

@@ -37,7 +37,7 @@ impl Batcher {
             return Err(Error::corpus(
                 format!("of {n_tokens} training tokens"),
                 format!("it is smaller than one batch ({batch_size} windows of {seq_len} tokens, plus one)"),
-                "use a larger corpus, or a smaller --batch-size / --seq-len",
+                "use a larger corpus, or smaller batches (--batch-size, --seq-len, where the command has them)",
             ));
         }
         let (start, offset) = match data_seed {

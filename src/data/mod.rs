@@ -56,6 +56,15 @@ impl Dataset {
         let (text, split) = Self::tokenize(corpus, config.val_fraction)?;
         let words: Vec<&str> = tokenize::tokens(&text).collect();
         let vocab = Vocab::build(words[..split].iter().copied(), config.vocab)?;
+        if vocab.len() < 2 {
+            // Only `<unk>`: every target is it, and a model would learn a loss of 0 and a
+            // next-word accuracy of 100% that mean nothing.
+            return Err(Error::corpus(
+                &corpus.name,
+                format!("no word of its training part occurs {} times or more", config.vocab.min_count),
+                "give a smaller --min-count (1 keeps every word)",
+            ));
+        }
         Ok(Self::encode(corpus, config, &words, split, vocab))
     }
 

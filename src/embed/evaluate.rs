@@ -74,6 +74,13 @@ pub fn analogies(sim: &Similarity, text: &str, method: Method) -> Result<Analogy
         total.answered += s.answered;
         total.skipped += s.skipped;
     }
+    if total.answered + total.skipped == 0 {
+        return Err(Error::config(
+            "analogy file",
+            "no questions in it",
+            "each question is a line of four words `a b c d` (a : b :: c : d); `: name` lines start sections",
+        ));
+    }
     Ok(AnalogyReport { sections, total })
 }
 

@@ -346,13 +346,20 @@ pub fn align_into(table: &mut [f32], vocab: &crate::data::Vocab, vectors: &WordV
             "embedding width",
             format!("{} (vectors) vs {width} (model)", vectors.dim()),
             format!(
-                "train vectors with `sideways embed train --dim {width}`, or give the model --d-model {}",
+                "train vectors as wide as the model, `sideways embed train --dim {width}` (or, for `sideways train`, give the model --d-model {})",
                 vectors.dim()
             ),
         ));
     }
     let rows: Vec<(usize, &[f32])> =
         vocab.words().iter().enumerate().filter_map(|(id, w)| Some((id, vectors.vector(w)?))).collect();
+    if rows.is_empty() {
+        return Err(Error::config(
+            "embeddings",
+            format!("vectors of {} words, none of them among the model's {}", vectors.len(), vocab.len()),
+            format!("train the vectors on this corpus: `sideways embed train --corpus FILE --dim {width}`"),
+        ));
+    }
     let mut mean = vec![0.0f64; width];
     for (_, v) in &rows {
         mean.iter_mut().zip(v.iter()).for_each(|(m, &x)| *m += x as f64 / rows.len() as f64);

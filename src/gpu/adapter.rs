@@ -82,15 +82,17 @@ impl std::str::FromStr for GpuChoice {
 impl GpuChoice {
     /// The adapter this choice names among `found`, or why there is none.
     pub fn resolve(self, found: &[AdapterInfo]) -> Result<usize> {
-        let none = || match cfg!(feature = "gpu") {
+        let none = || {
+            match cfg!(feature = "gpu") {
             true => Error::gpu(
                 "no GPU was found",
-                "race on CPU threads (e.g. rnn@2), or install a Vulkan driver (Debian: mesa-vulkan-drivers libvulkan1)",
+                "train on CPU threads (`--device cpu`, lanes such as rnn@2), or install a Vulkan driver (Debian: mesa-vulkan-drivers libvulkan1)",
             ),
             false => Error::gpu(
                 "this build has no GPU support",
-                "race on CPU threads (e.g. rnn@2), or build with the default features (`cargo build --release`)",
+                "train on CPU threads (`--device cpu`, lanes such as rnn@2), or build with the default features (`cargo build --release`)",
             ),
+        }
         };
         match self {
             GpuChoice::Best => {
@@ -102,10 +104,11 @@ impl GpuChoice {
                 n => Error::gpu(
                     format!("there is no GPU number {i}"),
                     match n {
-                        1 => "this machine has one: use @gpu (or @gpu:0); `sideways devices` lists it".to_string(),
-                        n => {
-                            format!("this machine has {n}: use @gpu:0 to @gpu:{}; `sideways devices` lists them", n - 1)
-                        }
+                        1 => "this machine has one, gpu:0 (`--device gpu:0`, lanes such as rnn@gpu:0); `sideways devices` lists it".to_string(),
+                        n => format!(
+                            "this machine has {n}, gpu:0 to gpu:{} (`--device gpu:N`, lanes such as rnn@gpu:N); `sideways devices` lists them",
+                            n - 1
+                        ),
                     },
                 ),
             }),

@@ -96,8 +96,8 @@ impl Gpu {
         let adapters = enumerate();
         let Some(adapter) = adapters.get(index) else {
             let hint = match adapters.len() {
-                0 => "no GPU was found: race on CPU threads (rnn@2), or install a Vulkan driver".to_string(),
-                n => format!("this machine has {n} GPU(s): use @gpu:0 to @gpu:{}", n - 1),
+                0 => "no GPU was found: train on CPU threads (`--device cpu`, lanes such as rnn@2), or install a Vulkan driver".to_string(),
+                n => format!("this machine has {n} GPU(s), gpu:0 to gpu:{} (`sideways devices` lists them)", n - 1),
             };
             return Err(Error::gpu(format!("there is no GPU number {index}"), hint));
         };
@@ -105,7 +105,7 @@ impl Gpu {
         if !info.immediates {
             return Err(Error::gpu(
                 format!("{} cannot pass kernel arguments as immediates (push constants)", info.name),
-                "use another GPU, or race on CPU threads",
+                "use another GPU, or train on CPU threads (`--device cpu`, lanes such as rnn@2)",
             ));
         }
         let mut limits = adapter.limits();

@@ -172,7 +172,7 @@ mod tests {
             every("@gpu:0").into_iter().zip(every("@gpu:1")).flat_map(|(a, b)| [a, b]).collect();
         assert_eq!(gpu, numbered);
         assert_eq!(GpuChoice::Best.resolve(&both).unwrap(), 1);
-        assert!(GpuChoice::Index(2).resolve(&both).unwrap_err().to_string().contains("@gpu:0 to @gpu:1"));
+        assert!(GpuChoice::Index(2).resolve(&both).unwrap_err().to_string().contains("gpu:0 to gpu:1"));
         let none = if cfg!(feature = "gpu") { "no GPU was found" } else { "no GPU support" };
         assert!(GpuChoice::Best.resolve(&[]).unwrap_err().to_string().contains(none));
     }

@@ -137,22 +137,23 @@ impl Checkpoint {
             bad(format!("truncated: header of {header_len} bytes announced, {} left", r.left()), corrupt)
         })?;
         let n = r.u64().ok_or_else(|| bad("truncated before the parameters".into(), corrupt))?;
-        let fits = n.checked_mul(12).and_then(|p| p.checked_add(4)).is_some_and(|need| need == r.left() as u64);
-        if !fits {
-            return Err(bad(
-                format!(
-                    "truncated or padded: {n} parameters need {} more bytes, the file has {}",
-                    n.saturating_mul(12).saturating_add(4),
-                    r.left()
-                ),
-                corrupt,
-            ));
+        let left = r.left() as u64;
+        match n.checked_mul(12).and_then(|p| p.checked_add(4)) {
+            Some(need) if need == left => {}
+            Some(need) if n <= left => {
+                let problem =
+                    format!("truncated or padded: {n} parameters need {need} more bytes, the file has {left}");
+                return Err(bad(problem, corrupt));
+            }
+            _ => {
+                return Err(bad(format!("it announces {n} parameters, more than its {left} bytes left hold"), corrupt))
+            }
         }
         let body_end = bytes.len() - 4;
         let stored =
             u32::from_le_bytes([bytes[body_end], bytes[body_end + 1], bytes[body_end + 2], bytes[body_end + 3]]);
         if crc32fast::hash(&bytes[..body_end]) != stored {
-            return Err(bad("checksum mismatch: the contents were altered or damaged".into(), corrupt));
+            return Err(bad("checksum mismatch: its bytes are not the ones that were saved".into(), corrupt));
         }
         let header: Header =
             serde_json::from_slice(header).map_err(|e| bad(format!("unreadable header: {e}"), corrupt))?;

@@ -173,7 +173,7 @@ impl Trainer {
             return Err(Error::corpus(
                 &data.name,
                 format!("its training split has {} tokens, fewer than one batch needs ({need})", data.train.len()),
-                "use a larger corpus, or a smaller --batch-size / --seq-len",
+                "use a larger corpus, or smaller batches (--batch-size, --seq-len, where the command has them)",
             ));
         }
         let batcher = Batcher::new(data.train.len(), config.batch_size, config.seq_len, config.data_seed)?;
