@@ -104,6 +104,9 @@ fn bad_corpora_get_one_clear_line() {
     run(&write(&dir, "blank.txt", b" \n\n  \t"), "empty");
     run(&write(&dir, "binary.txt", &[0x7f, b'E', b'L', b'F', 0, 1, 2]), "binary");
     run(&write(&dir, "latin1.txt", b"caf\xe9 au lait"), "not UTF-8 (invalid byte at offset 3)");
+    let utf16le: Vec<u8> = "good morning\n".encode_utf16().flat_map(u16::to_le_bytes).collect();
+    run(&write(&dir, "utf16.txt", &utf16le), "UTF-16");
+    run(&write(&dir, "utf16-bom.txt", &[&[0xFF, 0xFE][..], &utf16le].concat()), "iconv -f utf-16");
     run(&write(&dir, "tiny.txt", b"good morning. good night."), "fewer than one batch");
     let empty_dir = dir.join("nothing");
     std::fs::create_dir_all(&empty_dir).unwrap();
@@ -208,6 +211,7 @@ fn embed_commands_and_their_bad_input() {
     fails(&["embed", "train", "--corpus", &corpus, "-o", &vectors, "--window", "0"], "window");
     fails(&["embed", "train", "--corpus", &write(&dir, "few.txt", b"one two three"), "-o", &vectors], "min-count");
     fails(&["embed", "eval", &vectors], "--analogies");
+    fails(&["embed", "neighbors", &ckpt, "king"], "a sideways checkpoint (a trained model), not word vectors");
     fails(&["embed", "eval", &vectors, "--analogies", &write(&dir, "none.txt", b": family\n")], "no questions");
     let strangers = write(&dir, "strangers.txt", b"2 4\nzyzzyva 1 2 3 4\nqoph 4 3 2 1\n");
     let t = ["train", "--model", "rnn", "--corpus", &corpus, "--steps", "1", "--d-model", "4"];

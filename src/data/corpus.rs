@@ -81,6 +81,18 @@ const MEMORY_PER_BYTE: u64 = 12;
 fn read_text(path: &Path) -> Result<String> {
     let what = path.display().to_string();
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, e, "check that the file exists and is readable"))?;
+    // UTF-16 (Windows' "Unicode") has a byte-order mark, or a zero byte beside every ASCII letter.
+    let head = &bytes[..bytes.len().min(64)];
+    let ascii_in_utf16 = |zeros: usize| {
+        head.len() >= 4
+            && head.iter().enumerate().all(|(i, &b)| match i % 2 == zeros {
+                true => b == 0,
+                false => b.is_ascii_graphic() || b.is_ascii_whitespace(),
+            })
+    };
+    if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) || ascii_in_utf16(0) || ascii_in_utf16(1) {
+        return Err(Error::corpus(what, "it is UTF-16 text", "convert it to UTF-8, e.g. `iconv -f utf-16 -t utf-8`"));
+    }
     if let Some(pos) = bytes.iter().position(|&b| b == 0) {
         return Err(Error::corpus(
             what,

@@ -135,6 +135,11 @@ impl WordVectors {
     pub fn read(path: &Path, format: VectorFormat) -> Result<Self> {
         let bytes = std::fs::read(path)
             .map_err(|e| Error::io(path, e, "give the path of a vectors file (.bin or .txt/.vec)"))?;
+        // A checkpoint's magic (`train::checkpoint`, a floor above): the likeliest wrong file.
+        if bytes.starts_with(b"SIDEWAYS") {
+            let problem = "it is a sideways checkpoint (a trained model), not word vectors, which `sideways embed train -o FILE` writes".into();
+            return Err(Error::Vectors { path: path.to_path_buf(), problem });
+        }
         let parsed = match format {
             VectorFormat::Binary => parse_binary(&bytes),
             VectorFormat::Text | VectorFormat::Glove => parse_text(&bytes),
