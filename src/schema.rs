@@ -10,10 +10,14 @@
 //!   `bench_profile`, `bench_data_parallel`, `predict`, `generate`, `compute`, `embed_train`,
 //!   `neighbors`, `analogy`, `embed_eval`, `lesson`, `exercise_report`, `devices`, `selftest`).
 //!
+//! - `"error"`: the message of a command that failed (`--json` only; it also goes to standard
+//!   error, and the exit code is 1), so a script reading standard output always gets a line.
+//!
 //! A result's value must serialise as an object (a struct or a map): its fields sit beside
 //! `"schema"` and `"result"`, so a list goes under a name of its own.
 //!
-//! A `--json` stream is zero or more event lines followed by one result line. The README lists
+//! A `--json` stream is zero or more event lines followed by one result line, or by one error
+//! line when the command fails. The README lists
 //! the fields of each.
 
 use serde::Serialize;
@@ -44,6 +48,17 @@ pub fn event_line<T: Serialize>(event: &T) -> String {
 /// The result of command `result` as one line.
 pub fn result_line<T: Serialize>(result: &str, value: &T) -> String {
     serde_json::to_string(&ResultDoc { schema: VERSION, result, value }).expect("results serialise")
+}
+
+#[derive(Serialize)]
+struct ErrorLine<'a> {
+    schema: u32,
+    error: &'a str,
+}
+
+/// The line a failed command ends its `--json` output with.
+pub fn error_line(message: &str) -> String {
+    serde_json::to_string(&ErrorLine { schema: VERSION, error: message }).expect("errors serialise")
 }
 
 /// The result of command `result`, indented (for results files).

@@ -130,6 +130,17 @@ fn bad_sizes_and_names_get_one_clear_line() {
     fails(&[&t[..], &["rnn", "--min-count", "100000000"]].concat(), "smaller --min-count");
     fails(&[&t[..], &["rnn", "--save-every", "5"]].concat(), "give --save PATH too");
     fails(&["compute", "--params", "1e300", "--tokens", "1e300"], "overflows");
+    // With --json a failure also ends standard output with a line a script can read.
+    for args in [
+        &[&t[..], &["rnn", "--threads", "0", "--json"]].concat()[..],
+        &["embed", "neighbors", "nope.vec", "k", "--json"],
+    ] {
+        let out = sideways(args);
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(v["schema"], 1, "{args:?}");
+        assert!(err.contains(&format!("error: {}", v["error"].as_str().unwrap())), "{args:?}: {v} vs {err}");
+    }
 }
 
 #[test]
@@ -259,7 +270,10 @@ fn ctrl_c_saves_the_run_and_says_how_to_go_on() {
     lines.find(|l| l.contains(r#""event":"step""#)).expect("training started");
     // SAFETY: sends a signal to the child, which is still running (it has a million steps to go).
     assert_eq!(unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) }, 0);
-    let result: serde_json::Value = serde_json::from_str(&lines.last().unwrap()).unwrap();
+    // The stream ends with the run's result, then the error line of a command that failed.
+    let rest: Vec<serde_json::Value> = lines.map(|l| serde_json::from_str(&l).unwrap()).collect();
+    let [.., result, error] = &rest[..] else { panic!("{rest:?}") };
+    assert!(error["error"].as_str().unwrap().contains("interrupted"), "{error}");
     let out = child.wait_with_output().unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{err}");

@@ -17,7 +17,7 @@ mod race;
 mod summary;
 mod train;
 
-use clap::{Parser, Subcommand};
+use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser, Subcommand};
 
 pub use args::{DataArgs, ModelArgs, RunArgs};
 
@@ -82,7 +82,8 @@ pub fn check(args: &[String]) -> Result<(), String> {
 
 /// Run the command line; returns the process exit code.
 pub fn main() -> std::process::ExitCode {
-    let cli = Cli::parse();
+    let matches = Cli::command().get_matches();
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     let result = match cli.command {
         None => race::run(&cli.race),
         Some(Command::Summary(a)) => summary::run(&a),
@@ -103,7 +104,17 @@ pub fn main() -> std::process::ExitCode {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             say!("error: {e:#}");
+            if wants_json(&matches) {
+                // Standard output may be the thing that failed: nothing more to say then.
+                let _ = output::line(&crate::schema::error_line(&format!("{e:#}")));
+            }
             std::process::ExitCode::FAILURE
         }
     }
+}
+
+/// Whether `--json` was given to the command or any of its subcommands.
+fn wants_json(m: &ArgMatches) -> bool {
+    m.try_get_one::<bool>("json").ok().flatten().copied().unwrap_or(false)
+        || m.subcommand().is_some_and(|(_, sub)| wants_json(sub))
 }

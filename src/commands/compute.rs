@@ -72,9 +72,15 @@ pub fn compute(o: &ComputeOptions) -> Result<ComputeResult> {
     let preset = compute::known_model(&o.preset)
         .ok_or_else(|| Error::config("preset", &o.preset, format!("use one of {}", names.join(", "))))?;
     let (params, tokens) = (o.params.unwrap_or(preset.params), o.tokens.unwrap_or(preset.tokens));
-    for (name, v) in [("params", params), ("tokens", tokens), ("flops-per-gpu", o.flops_per_gpu), ("gpus", o.gpus)] {
+    let given = [
+        ("params", params, "175e9"),
+        ("tokens", tokens, "300e9"),
+        ("flops-per-gpu", o.flops_per_gpu, "312e12"),
+        ("gpus", o.gpus, "1024"),
+    ];
+    for (name, v, e_g) in given {
         if !(v.is_finite() && v > 0.0) {
-            return Err(Error::config(name, v, "use a positive number, e.g. 175e9"));
+            return Err(Error::config(name, v, format!("use a positive number, e.g. {e_g}")));
         }
     }
     let flops = compute::training_flops(params, tokens);
