@@ -286,6 +286,23 @@ fn ctrl_c_saves_the_run_and_says_how_to_go_on() {
     assert_eq!(v["step"].as_u64(), Some(step), "the checkpoint is the run where it stopped");
 }
 
+/// A learning rate that blows the loss up gets one warning that says so; a sane one none.
+#[test]
+fn a_diverging_run_is_told_so_once() {
+    let warnings = |lr: &str| -> Vec<String> {
+        let args =
+            ["train", "--model", "mingru", "--steps", "6", "--d-model", "16", "--threads", "1", "--lr", lr, "--json"];
+        let out = sideways(&args);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let lines = String::from_utf8(out.stdout).unwrap();
+        let events = lines.lines().map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap());
+        events.filter(|e| e["event"] == "warning").map(|e| e["text"].as_str().unwrap().to_string()).collect()
+    };
+    let blown = warnings("10");
+    assert!(blown.len() == 1 && blown[0].contains("diverging") && blown[0].contains("(now 10)"), "{blown:?}");
+    assert_eq!(warnings("0.001"), Vec::<String>::new());
+}
+
 /// `devices --json` lists the same adapters as the table, under `adapters`, with the lanes the
 /// default race adds (each hardware adapter's).
 #[test]

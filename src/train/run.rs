@@ -188,6 +188,8 @@ pub struct Run {
     sequential_share: f64,
     last_eval: Option<(u64, EvalReport)>,
     last_save: Option<u64>,
+    /// Whether the run has said that its loss is diverging (it says so once).
+    warned_diverging: bool,
     done: bool,
     stopped: bool,
 }
@@ -220,6 +222,7 @@ impl Run {
             sequential_share: 0.0,
             last_eval: None,
             last_save: None,
+            warned_diverging: false,
             done: false,
             stopped: false,
         })
@@ -371,6 +374,7 @@ impl Run {
             sync_seconds: r.sync_seconds,
         };
         self.emit(emit, EventKind::Step(metrics));
+        self.warn_if_diverging(r.step, r.loss, r.lr, emit);
         let every = |n: u64| n > 0 && r.step.is_multiple_of(n);
         if every(self.config.eval_every) {
             self.evaluate(emit);
@@ -385,6 +389,22 @@ impl Run {
             self.finish(emit)?;
         }
         Ok(())
+    }
+
+    /// Say once when the loss has gone far above guessing every word alike (ln V, where every
+    /// model starts): the numbers still print, but they are those of a run blowing up, most
+    /// often from a learning rate set too high.
+    fn warn_if_diverging(&mut self, step: u64, loss: f32, lr: f32, emit: &mut dyn FnMut(Event)) {
+        let guessing = (self.trainer.data().vocab.len() as f32).ln();
+        if self.warned_diverging || loss <= 2.0 * guessing {
+            return;
+        }
+        self.warned_diverging = true;
+        let text = format!(
+            "{}: loss {loss:.3} at step {step}, far above the {guessing:.3} of guessing every word alike: training is diverging; lower the learning rate (now {lr}) or add --warmup",
+            self.config.label
+        );
+        self.emit(emit, EventKind::Warning { text });
     }
 
     /// The budget is spent: a last validation (unless this step had one), a last checkpoint,
