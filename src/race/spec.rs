@@ -69,21 +69,25 @@ impl FromStr for LaneSpec {
     /// uses every core.
     fn from_str(s: &str) -> Result<Self> {
         let bad = |hint: String| Error::config("lane", s, hint);
-        let (model, device) = s.trim().split_once('@').unwrap_or((s.trim(), ""));
+        // `model` alone: every core; `model@` with nothing after is a lane half written.
+        let (model, device) = match s.trim().split_once('@') {
+            Some((model, device)) => (model, Some(device)),
+            None => (s.trim(), None),
+        };
         let model: ModelKind = model.parse().map_err(|_| {
             bad(format!(
                 "write lanes as model@threads or model@gpu, e.g. rnn@1,transformer@gpu (models: {})",
                 ModelKind::choices()
             ))
         })?;
-        if device.starts_with("gpu") {
+        if let Some(device) = device.filter(|d| d.starts_with("gpu")) {
             let gpu =
                 device.parse().map_err(|_| bad(format!("after gpu: give an adapter number, e.g. {model}@gpu:0")))?;
             return Ok(LaneSpec::gpu(model, gpu));
         }
         let threads = match device {
-            "" => Threads::available(),
-            n => n
+            None => Threads::available(),
+            Some(n) => n
                 .parse::<usize>()
                 .map_err(|_| bad(format!("after @ give a thread count or gpu, e.g. {model}@2 or {model}@gpu")))?,
         };
@@ -121,7 +125,7 @@ mod tests {
         assert_eq!(lanes[3], LaneSpec::gpu(transformer, GpuChoice::Index(1)));
         let labels: Vec<String> = lanes.iter().map(LaneSpec::label).collect();
         assert_eq!(labels, ["rnn@1", "transformer@2", "rnn@gpu", "transformer@gpu:1"]);
-        for bad in ["lstm@1", "rnn@0", "rnn@two", "rnn@gpu:x", "rnn@gpu:", "", "rnn@99999"] {
+        for bad in ["lstm@1", "rnn@0", "rnn@two", "rnn@gpu:x", "rnn@gpu:", "", "rnn@99999", "rnn@", "rnn@all"] {
             assert!(parse_lanes(bad).is_err(), "{bad}");
         }
         assert_eq!("30s".parse::<Budget>().unwrap(), Budget::Seconds(30.0));
