@@ -46,7 +46,8 @@ pub enum Error {
     /// not start from the same point.
     #[error("data-parallel: {problem}; {hint}")]
     Distributed { problem: String, hint: String },
-    /// Training stopped making sense: the loss or the gradients are no longer numbers.
+    /// Training stopped before its end: the loss or the gradients are no longer numbers, or it
+    /// was interrupted (Ctrl-C).
     #[error("training stopped at step {step}: {problem}; {hint}")]
     Training { step: u64, problem: String, hint: String },
 }

@@ -113,13 +113,14 @@ pub fn check_replaceable(path: &Path, kind: &Kind) -> Result<()> {
     if !std::fs::metadata(&target).is_ok_and(|m| m.is_file() && m.len() > 0) {
         return Ok(());
     }
+    let unreadable = "it cannot be read to see what it is: give another output name";
     let mut head = Vec::with_capacity(KIND_BYTES);
-    let file = std::fs::File::open(&target).map_err(|e| Error::io(path, e, HINT))?;
-    std::io::Read::take(file, KIND_BYTES as u64).read_to_end(&mut head).map_err(|e| Error::io(path, e, HINT))?;
+    let file = std::fs::File::open(&target).map_err(|e| Error::io(path, e, unreadable))?;
+    std::io::Read::take(file, KIND_BYTES as u64).read_to_end(&mut head).map_err(|e| Error::io(path, e, unreadable))?;
     if (kind.begins)(&head) {
         return Ok(());
     }
-    let e = std::io::Error::other(format!("it exists and is not {} (a corpus?), so it is not replaced", kind.name));
+    let e = std::io::Error::other(format!("it exists and is not {}, so it is not replaced", kind.name));
     Err(Error::io(path, e, "give another output name, or move that file away first"))
 }
 

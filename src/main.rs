@@ -14,9 +14,10 @@ fn main() -> std::process::ExitCode {
 /// compositor which GPU is the default; with no `XDG_RUNTIME_DIR` (a container, a bare SSH
 /// session) libwayland then prints "error: XDG_RUNTIME_DIR is invalid or not set" twice on every
 /// command that looks for GPUs, though nothing is wrong. Without that folder there is no
-/// compositor to ask, so the layer is turned off (its own switch, `NODEVICE_SELECT`); sideways
-/// names adapters by its own index and loses nothing. Called first thing, before any thread
-/// could read the environment.
+/// compositor to ask, so the layer is turned off (its own switch, `NODEVICE_SELECT`). The
+/// adapters then come in the drivers' own order rather than the layer's (which puts the
+/// desktop's GPU first); `sideways devices` shows the numbering either way. Called first thing,
+/// before any thread could read the environment.
 fn quiet_vulkan_device_select() {
     let runtime_dir = std::env::var_os("XDG_RUNTIME_DIR").is_some_and(|d| !d.is_empty());
     if !runtime_dir && std::env::var_os("NODEVICE_SELECT").is_none() {

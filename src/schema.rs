@@ -16,8 +16,8 @@
 //! A result's value must serialise as an object (a struct or a map): its fields sit beside
 //! `"schema"` and `"result"`, so a list goes under a name of its own.
 //!
-//! A `--json` stream is zero or more event lines followed by one result line, or by one error
-//! line when the command fails. The README lists
+//! A `--json` stream is zero or more event lines followed by one result line; a command that
+//! fails ends with an error line (after the result, when it has one: a stopped training run). The README lists
 //! the fields of each.
 
 use serde::Serialize;

@@ -105,7 +105,7 @@ fn bad_corpora_get_one_clear_line() {
     run(&write(&dir, "binary.txt", &[0x7f, b'E', b'L', b'F', 0, 1, 2]), "binary");
     run(&write(&dir, "latin1.txt", b"caf\xe9 au lait"), "not UTF-8 (invalid byte at offset 3)");
     let utf16le: Vec<u8> = "good morning\n".encode_utf16().flat_map(u16::to_le_bytes).collect();
-    run(&write(&dir, "utf16.txt", &utf16le), "UTF-16");
+    run(&write(&dir, "utf16.txt", &utf16le), "iconv -f utf-16le");
     run(&write(&dir, "utf16-bom.txt", &[&[0xFF, 0xFE][..], &utf16le].concat()), "iconv -f utf-16");
     run(&write(&dir, "tiny.txt", b"good morning. good night."), "fewer than one batch");
     let empty_dir = dir.join("nothing");
@@ -299,7 +299,10 @@ fn a_diverging_run_is_told_so_once() {
         events.filter(|e| e["event"] == "warning").map(|e| e["text"].as_str().unwrap().to_string()).collect()
     };
     let blown = warnings("10");
-    assert!(blown.len() == 1 && blown[0].contains("diverging") && blown[0].contains("(now 10)"), "{blown:?}");
+    assert!(
+        blown.len() == 1 && blown[0].contains("diverging") && blown[0].contains("learning rate (10, 10 at this step)"),
+        "{blown:?}"
+    );
     assert_eq!(warnings("0.001"), Vec::<String>::new());
 }
 

@@ -168,9 +168,18 @@ impl Progress {
                 self.end_line();
                 say!("saved {}", path.display());
             }
-            EventKind::Note { text } => say!("{text}"),
-            EventKind::Warning { text } => say!("warning: {text}"),
-            EventKind::Sample(_) | EventKind::Done(_) => {}
+            EventKind::Note { text } => {
+                self.end_line();
+                say!("{text}");
+            }
+            EventKind::Warning { text } => {
+                self.end_line();
+                say!("warning: {text}");
+            }
+            // A run that stopped early (Ctrl-C) leaves the live line as it was: end it, so that
+            // what is printed next starts a line of its own.
+            EventKind::Done(_) => self.end_line(),
+            EventKind::Sample(_) => {}
         }
     }
 

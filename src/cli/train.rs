@@ -108,8 +108,14 @@ pub fn run(a: &TrainArgs) -> anyhow::Result<()> {
         return data_parallel(options, a.json, a.run.threads.is_some());
     }
     let mut progress = Progress::new(a.json);
-    catch_interrupts();
-    let result = train_until(&options, &INTERRUPTED, &mut |e| progress.event(&e))?;
+    let result = train_until(&options, &INTERRUPTED, &mut |e| {
+        // Until the run starts (reading the corpus, building the model) there is nothing to
+        // keep, and Ctrl-C ends the program as usual.
+        if matches!(e.kind, crate::train::EventKind::Start(_)) {
+            catch_interrupts();
+        }
+        progress.event(&e)
+    })?;
     progress.finish()?;
     if a.json {
         output::result("train", &result)?;
@@ -117,21 +123,29 @@ pub fn run(a: &TrainArgs) -> anyhow::Result<()> {
     if !result.run.stopped {
         return Ok(());
     }
-    let hint = match &result.saved {
-        Some(path) => format!(
+    let hint = match (&result.saved, &a.resume) {
+        (Some(path), _) => format!(
             "the run is saved in {0}: `sideways train --resume {0} --steps {1}` goes on from there",
             path.display(),
             a.steps
         ),
-        None => {
+        (None, Some(path)) if result.run.steps == 0 => {
+            format!("no step was taken, so {} still holds the run as it was", path.display())
+        }
+        (None, _) => {
             "nothing was saved: give --save PATH (and --save-every N on long runs) to keep a run you may stop".into()
         }
     };
     Err(Error::Training { step: result.run.last_step, problem: "interrupted".into(), hint }.into())
 }
 
-/// Set by the first Ctrl-C (or SIGTERM): the run ends after the step in progress and saves.
+/// Set by the first Ctrl-C (or SIGTERM) once training runs: the run ends after the step in
+/// progress and saves.
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+/// Said at once, so that the wait for the step (and a validation, and the save) is not taken
+/// for a hang, and the second Ctrl-C that would lose the run is not pressed without thought.
+const STOPPING: &[u8] = b"\nstopping after this step (and saving, if the run saves); Ctrl-C again to quit at once\n";
 
 extern "C" fn on_interrupt(signal: libc::c_int) {
     if INTERRUPTED.swap(true, Ordering::Relaxed) {
@@ -140,6 +154,11 @@ extern "C" fn on_interrupt(signal: libc::c_int) {
         unsafe {
             libc::signal(signal, libc::SIG_DFL);
             libc::raise(signal);
+        }
+    } else {
+        // SAFETY: `write` is async-signal-safe, and the bytes are a static's.
+        unsafe {
+            libc::write(2, STOPPING.as_ptr().cast(), STOPPING.len());
         }
     }
 }

@@ -68,7 +68,7 @@ impl Default for TrainOptions {
 pub struct TrainResult {
     #[serde(flatten)]
     pub run: RunResult,
-    /// The checkpoint written at the end, if any.
+    /// The checkpoint written (at the end, or where the run was stopped), if any.
     pub saved: Option<PathBuf>,
 }
 
@@ -98,7 +98,7 @@ pub fn train_shared(
         None => (Threads::new(o.threads)?, None),
         Some(choice) => (Threads::new(1)?, Some(gpu::open(choice)?)),
     };
-    if let Some(g) = gpu.as_ref().filter(|g| !g.info.is_hardware()) {
+    if let Some(g) = gpu.as_ref().filter(|g| g.info.kind == gpu::DeviceKind::Software) {
         let text = format!(
             "gpu:{} is {}: a driver that runs the kernels on this CPU, far slower than `--device cpu` (its validation can take minutes); it is here to check the GPU code, not to train",
             g.index(),
@@ -166,6 +166,7 @@ pub fn train_shared(
         save_every: o.save_every,
         ..RunConfig::new(trainer.model().kind().name(), budget)
     };
-    let run = Run::new(trainer, config)?.run_until(interrupted, emit)?;
-    Ok(TrainResult { run, saved: save })
+    let mut run = Run::new(trainer, config)?;
+    let result = run.run_until(interrupted, emit)?;
+    Ok(TrainResult { run: result, saved: run.saved().map(Into::into) })
 }

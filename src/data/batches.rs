@@ -8,6 +8,11 @@
 use crate::error::{Error, Result};
 use crate::rng::Rng;
 
+/// What to do about a corpus smaller than one batch (commands without batch options have the
+/// standard one, so a larger corpus is the first remedy).
+pub const SMALLER_BATCHES: &str =
+    "use a larger corpus, or smaller batches (--batch-size, --seq-len, where the command has them)";
+
 /// The scatter multiplier of the standard configuration (a prime).
 const STRIDE: usize = 1237;
 
@@ -37,7 +42,7 @@ impl Batcher {
             return Err(Error::corpus(
                 format!("of {n_tokens} training tokens"),
                 format!("it is smaller than one batch ({batch_size} windows of {seq_len} tokens, plus one)"),
-                "use a larger corpus, or smaller batches (--batch-size, --seq-len, where the command has them)",
+                SMALLER_BATCHES,
             ));
         }
         let (start, offset) = match data_seed {

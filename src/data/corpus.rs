@@ -90,8 +90,20 @@ fn read_text(path: &Path) -> Result<String> {
                 false => b.is_ascii_graphic() || b.is_ascii_whitespace(),
             })
     };
-    if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) || ascii_in_utf16(0) || ascii_in_utf16(1) {
-        return Err(Error::corpus(what, "it is UTF-16 text", "convert it to UTF-8, e.g. `iconv -f utf-16 -t utf-8`"));
+    // iconv reads a byte-order mark; without one it must be told the byte order (its plain
+    // `utf-16` would take big-endian, and Windows writes little-endian).
+    let from = match () {
+        _ if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) => Some("utf-16"),
+        _ if ascii_in_utf16(1) => Some("utf-16le"),
+        _ if ascii_in_utf16(0) => Some("utf-16be"),
+        _ => None,
+    };
+    if let Some(from) = from {
+        return Err(Error::corpus(
+            what,
+            "it is UTF-16 text",
+            format!("convert it to UTF-8, e.g. `iconv -f {from} -t utf-8`"),
+        ));
     }
     if let Some(pos) = bytes.iter().position(|&b| b == 0) {
         return Err(Error::corpus(

@@ -7,7 +7,7 @@ pub mod grammar;
 pub mod tokenize;
 mod vocab;
 
-pub use batches::{eval_windows, Batcher};
+pub use batches::{eval_windows, Batcher, SMALLER_BATCHES};
 pub use corpus::Corpus;
 pub use vocab::{Vocab, VocabConfig, UNK};
 

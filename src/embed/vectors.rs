@@ -46,14 +46,14 @@ pub const VECTORS_FILE: crate::fsio::Kind =
     crate::fsio::Kind { name: "a word-vectors file", begins: begins_like_vectors };
 
 /// Whether a file's first bytes begin like vectors: a `count dim` header (text or binary), or
-/// a word and its numbers (GloVe).
+/// a word and two or more numbers (GloVe); a book that opens with "Chapter 1" does not.
 fn begins_like_vectors(head: &[u8]) -> bool {
     let line = head.split(|&b| b == b'\n').next().unwrap_or_default();
     let Ok(line) = std::str::from_utf8(line) else { return false };
     let fields: Vec<&str> = line.split_whitespace().collect();
     match fields.as_slice() {
         [count, dim] if count.parse::<usize>().is_ok() && dim.parse::<usize>().is_ok() => true,
-        [_word, numbers @ ..] => !numbers.is_empty() && numbers.iter().all(|x| x.parse::<f32>().is_ok()),
+        [_word, numbers @ ..] => numbers.len() >= 2 && numbers.iter().all(|x| x.parse::<f32>().is_ok()),
         [] => false,
     }
 }

@@ -400,8 +400,9 @@ impl Run {
             return;
         }
         self.warned_diverging = true;
+        let peak = self.trainer.config().optimizer.lr;
         let text = format!(
-            "{}: loss {loss:.3} at step {step}, far above the {guessing:.3} of guessing every word alike: training is diverging; lower the learning rate (now {lr}) or add --warmup",
+            "{}: loss {loss:.3} at step {step}, far above the {guessing:.3} of guessing every word alike: training is diverging; lower the learning rate ({peak}, {lr} at this step) or warm it up",
             self.config.label
         );
         self.emit(emit, EventKind::Warning { text });
@@ -446,6 +447,11 @@ impl Run {
         self.last_save = Some(step);
         self.emit(emit, EventKind::Saved { step, path });
         Ok(())
+    }
+
+    /// The checkpoint this run has written, if it has written one.
+    pub fn saved(&self) -> Option<&std::path::Path> {
+        self.last_save.and(self.config.save.as_deref())
     }
 
     /// The inspector, holding the trainer's current weights.

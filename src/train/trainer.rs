@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::schedule::LrSchedule;
 use super::sync::{fingerprint, share, GradientSync};
-use crate::data::{eval_windows, Batcher, Dataset};
+use crate::data::{eval_windows, Batcher, Dataset, SMALLER_BATCHES};
 use crate::error::{Error, Result};
 use crate::linalg::{machine, Exec, Threads};
 use crate::model::{AdamWConfig, Buffer, LanguageModel, EMBEDDING};
@@ -173,7 +173,7 @@ impl Trainer {
             return Err(Error::corpus(
                 &data.name,
                 format!("its training split has {} tokens, fewer than one batch needs ({need})", data.train.len()),
-                "use a larger corpus, or smaller batches (--batch-size, --seq-len, where the command has them)",
+                SMALLER_BATCHES,
             ));
         }
         let batcher = Batcher::new(data.train.len(), config.batch_size, config.seq_len, config.data_seed)?;
