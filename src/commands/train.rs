@@ -98,7 +98,7 @@ pub fn train_shared(
         None => (Threads::new(o.threads)?, None),
         Some(choice) => (Threads::new(1)?, Some(gpu::open(choice)?)),
     };
-    if let Some(g) = gpu.as_ref().filter(|g| g.info.kind == gpu::DeviceKind::Software) {
+    if let Some(g) = gpu.as_ref().filter(|g| g.is_software()) {
         let text = format!(
             "gpu:{} is {}: a driver that runs the kernels on this CPU, far slower than `--device cpu` (its validation can take minutes); it is here to check the GPU code, not to train",
             g.index(),

@@ -163,6 +163,11 @@ impl Gpu {
         self.info.index
     }
 
+    /// Whether it is a driver that runs the kernels on the CPU (Mesa's lavapipe, WARP).
+    pub fn is_software(&self) -> bool {
+        self.info.kind == DeviceKind::Software
+    }
+
     /// Kernels dispatched since the device was opened.
     pub fn dispatches(&self) -> u64 {
         self.dispatches.load(Ordering::Relaxed)
@@ -331,7 +336,7 @@ impl Gpu {
             let name = &self.info.name;
             return Err(Error::gpu(format!("{what} needs a buffer of {need}; {name} binds at most {max}"), TOO_BIG));
         }
-        if self.info.kind == DeviceKind::Software {
+        if self.is_software() {
             crate::linalg::machine::ensure_memory(what, total, TOO_BIG)?;
         }
         Ok(())

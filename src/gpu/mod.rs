@@ -53,6 +53,10 @@ impl Gpu {
         match *self {}
     }
 
+    pub fn is_software(&self) -> bool {
+        match *self {}
+    }
+
     pub fn start_timer(&self) {
         match *self {}
     }
