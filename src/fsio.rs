@@ -116,7 +116,7 @@ pub fn check_replaceable(path: &Path, kind: &Kind) -> Result<()> {
     let unreadable = "it cannot be read to see what it is: give another output name";
     let mut head = Vec::with_capacity(KIND_BYTES);
     let file = std::fs::File::open(&target).map_err(|e| Error::io(path, e, unreadable))?;
-    std::io::Read::take(file, KIND_BYTES as u64).read_to_end(&mut head).map_err(|e| Error::io(path, e, unreadable))?;
+    file.take(KIND_BYTES as u64).read_to_end(&mut head).map_err(|e| Error::io(path, e, unreadable))?;
     if (kind.begins)(&head) {
         return Ok(());
     }

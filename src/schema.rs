@@ -17,8 +17,8 @@
 //! `"schema"` and `"result"`, so a list goes under a name of its own.
 //!
 //! A `--json` stream is zero or more event lines followed by one result line; a command that
-//! fails ends with an error line (after the result, when it has one: a stopped training run). The README lists
-//! the fields of each.
+//! fails ends with an error line (after the result, when it has one: a stopped training run).
+//! The README lists the fields of each.
 
 use serde::Serialize;
 

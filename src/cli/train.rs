@@ -71,20 +71,20 @@ pub fn run(a: &TrainArgs) -> anyhow::Result<()> {
         );
         if !fixed.is_empty() {
             let hint = "a resumed run keeps the configuration in its checkpoint: leave these out (--steps, --threads, --eval-every and --save* may change), or start a new run";
-            return Err(crate::error::Error::config("options with --resume", fixed.join(" "), hint).into());
+            return Err(Error::config("options with --resume", fixed.join(" "), hint).into());
         }
     }
     if a.save_every > 0 && a.save.is_none() && a.resume.is_none() {
         let hint = "give --save PATH too: --save-every says how often to write it";
-        return Err(crate::error::Error::config("--save-every", a.save_every, hint).into());
+        return Err(Error::config("--save-every", a.save_every, hint).into());
     }
     let device = match a.device.trim() {
         "cpu" => None,
         gpu => Some(gpu.parse()?),
     };
-    if device.is_some() && a.run.threads.is_some() {
+    if let Some(threads) = a.run.threads.filter(|_| device.is_some()) {
         let hint = "a GPU run drives the device from one host thread: leave out --threads, or train with --device cpu";
-        return Err(crate::error::Error::config("--threads", a.run.threads.unwrap_or(1), hint).into());
+        return Err(Error::config("--threads", threads, hint).into());
     }
     let options = TrainOptions {
         model: a.model.as_deref().map(str::parse).transpose()?,

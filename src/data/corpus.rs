@@ -92,11 +92,14 @@ fn read_text(path: &Path) -> Result<String> {
     };
     // iconv reads a byte-order mark; without one it must be told the byte order (its plain
     // `utf-16` would take big-endian, and Windows writes little-endian).
-    let from = match () {
-        _ if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) => Some("utf-16"),
-        _ if ascii_in_utf16(1) => Some("utf-16le"),
-        _ if ascii_in_utf16(0) => Some("utf-16be"),
-        _ => None,
+    let from = if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
+        Some("utf-16")
+    } else if ascii_in_utf16(1) {
+        Some("utf-16le")
+    } else if ascii_in_utf16(0) {
+        Some("utf-16be")
+    } else {
+        None
     };
     if let Some(from) = from {
         return Err(Error::corpus(

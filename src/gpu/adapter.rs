@@ -4,6 +4,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 
+/// What to do instead when there is no GPU to use, for `train --device` and race lanes alike.
+pub(super) const CPU_INSTEAD: &str = "train on CPU threads (`--device cpu`, lanes such as rnn@2)";
+
 /// What kind of device an adapter drives.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -82,17 +85,15 @@ impl std::str::FromStr for GpuChoice {
 impl GpuChoice {
     /// The adapter this choice names among `found`, or why there is none.
     pub fn resolve(self, found: &[AdapterInfo]) -> Result<usize> {
-        let none = || {
-            match cfg!(feature = "gpu") {
+        let none = || match cfg!(feature = "gpu") {
             true => Error::gpu(
                 "no GPU was found",
-                "train on CPU threads (`--device cpu`, lanes such as rnn@2), or install a Vulkan driver (Debian: mesa-vulkan-drivers libvulkan1)",
+                format!("{CPU_INSTEAD}, or install a Vulkan driver (Debian: mesa-vulkan-drivers libvulkan1)"),
             ),
             false => Error::gpu(
                 "this build has no GPU support",
-                "train on CPU threads (`--device cpu`, lanes such as rnn@2), or build with the default features (`cargo build --release`)",
+                format!("{CPU_INSTEAD}, or build with the default features (`cargo build --release`)"),
             ),
-        }
         };
         match self {
             GpuChoice::Best => {

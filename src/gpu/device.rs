@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use super::adapter::{describe, AdapterInfo, DeviceKind};
+use super::adapter::{describe, AdapterInfo, DeviceKind, CPU_INSTEAD};
 use super::buffer::GpuBuf;
 use crate::error::{Error, Result};
 
@@ -96,7 +96,7 @@ impl Gpu {
         let adapters = enumerate();
         let Some(adapter) = adapters.get(index) else {
             let hint = match adapters.len() {
-                0 => "no GPU was found: train on CPU threads (`--device cpu`, lanes such as rnn@2), or install a Vulkan driver".to_string(),
+                0 => format!("no GPU was found: {CPU_INSTEAD}, or install a Vulkan driver"),
                 n => format!("this machine has {n} GPU(s), gpu:0 to gpu:{} (`sideways devices` lists them)", n - 1),
             };
             return Err(Error::gpu(format!("there is no GPU number {index}"), hint));
@@ -105,7 +105,7 @@ impl Gpu {
         if !info.immediates {
             return Err(Error::gpu(
                 format!("{} cannot pass kernel arguments as immediates (push constants)", info.name),
-                "use another GPU, or train on CPU threads (`--device cpu`, lanes such as rnn@2)",
+                format!("use another GPU, or {CPU_INSTEAD}"),
             ));
         }
         let mut limits = adapter.limits();
